@@ -1,0 +1,162 @@
+/**
+ * Every name that the CDK constructs and the Lambda handlers must agree on.
+ *
+ * Both sides import this module; nothing here may import aws-cdk-lib or an AWS SDK, because it is
+ * bundled into every handler.
+ */
+
+/** Environment variables the construct sets and the handlers read. */
+export const ENV = {
+  /** JSON-encoded {@link VerifierConfig} for the verifier function. */
+  VERIFIER_CONFIG: 'HW_VERIFIER_CONFIG',
+  /** Name of the idempotency table (verifier claims and processor records). */
+  TABLE_NAME: 'HW_TABLE_NAME',
+  /** The processor's name; prefixes its idempotency records. */
+  PROCESSOR_NAME: 'HW_PROCESSOR_NAME',
+  /** How long a processor's completed marker is kept, in seconds. */
+  PROCESSOR_RECORD_TTL_SECONDS: 'HW_PROCESSOR_RECORD_TTL_SECONDS',
+  /** JSON map of token name → secret ARN for the processor's scoped tokens. */
+  TOKENS: 'HW_TOKENS',
+  /** Seconds a scoped token value is cached by the processor runtime. */
+  TOKEN_CACHE_TTL_SECONDS: 'HW_TOKEN_CACHE_TTL_SECONDS',
+} as const;
+
+/** CloudWatch namespace of every metric the handlers emit. */
+export const METRIC_NAMESPACE = 'HardenedWebhooks';
+
+/** Metric names the verifier, processors and token runtime emit (Embedded Metric Format). */
+export const METRICS = {
+  RECEIVED: 'Received',
+  REJECTED: 'Rejected',
+  SIGNATURE_FAILURES: 'SignatureFailures',
+  DUPLICATES: 'Duplicates',
+  ENQUEUED: 'Enqueued',
+  IGNORED: 'Ignored',
+  DOWNSTREAM_FAILURES: 'DownstreamFailures',
+  PROCESSED: 'Processed',
+  PROCESSOR_FAILURES: 'ProcessorFailures',
+  TOKEN_USAGE: 'TokenUsage',
+} as const;
+
+/** Metric dimension names. */
+export const DIMENSIONS = {
+  ENDPOINT: 'Endpoint',
+  REASON: 'Reason',
+  PROCESSOR: 'Processor',
+  TOKEN: 'Token',
+} as const;
+
+/** Attribute names of the idempotency table. Processor records use the same key and TTL attributes. */
+export const TABLE = {
+  PARTITION_KEY: 'id',
+  TTL_ATTRIBUTE: 'expiration',
+  STATE: 'state',
+  CLAIM_TOKEN: 'claimToken',
+  CLAIMED_AT: 'claimedAt',
+  EVENT_TYPE: 'eventType',
+  PROCESSORS: 'processors',
+  /** Powertools idempotency attributes used by processor records. */
+  POWERTOOLS_STATUS: 'status',
+  POWERTOOLS_DATA: 'data',
+  POWERTOOLS_IN_PROGRESS_EXPIRY: 'in_progress_expiration',
+} as const;
+
+/** Key prefixes: the verifier's claims and each processor's records never share a key. */
+export const KEY_PREFIX = {
+  CLAIM: 'claim#',
+  /** Followed by the processor name and `#`; the IAM `dynamodb:LeadingKeys` condition uses it. */
+  PROCESSOR: 'processor#',
+} as const;
+
+/** The states a verifier claim moves through. See README, "Idempotency state machine". */
+export const CLAIM_STATE = {
+  /** Claimed; the messages may or may not have been sent yet. */
+  PENDING: 'PENDING',
+  /** Every matched processor's queue accepted the message. */
+  ENQUEUED: 'ENQUEUED',
+} as const;
+export type ClaimState = (typeof CLAIM_STATE)[keyof typeof CLAIM_STATE];
+
+/**
+ * Value of a signing secret the construct created but nobody has set yet. The verifier treats it
+ * like an empty secret: it answers 503 and accepts nothing.
+ */
+export const UNSET_SECRET_PLACEHOLDER = 'HARDENED_WEBHOOKS_SIGNING_SECRET_NOT_SET';
+
+/** Message attribute names on the SQS messages the verifier sends. */
+export const MESSAGE_ATTRIBUTES = {
+  EVENT_ID: 'hw-event-id',
+  EVENT_TYPE: 'hw-event-type',
+  PROVIDER: 'hw-provider',
+} as const;
+
+/** Version of the message envelope below; a processor refuses envelopes it does not know. */
+export const ENVELOPE_VERSION = 1;
+
+/** The body of every SQS message the verifier sends to a processor queue. */
+export interface WebhookEnvelope {
+  readonly v: typeof ENVELOPE_VERSION;
+  /** The provider's event ID (the idempotency key). */
+  readonly id: string;
+  /** The event type, when the provider states one. */
+  readonly type?: string;
+  /** The provider scheme that verified the request, e.g. `stripe`. */
+  readonly provider: string;
+  /** When the verifier accepted the request (ISO 8601). */
+  readonly receivedAt: string;
+  /** The exact bytes that were signed: UTF-8 text as is, anything else in base64. */
+  readonly body: string;
+  readonly bodyEncoding: 'utf8' | 'base64';
+  /** The verified request's content type, if any. */
+  readonly contentType?: string;
+}
+
+/** One processor as the verifier sees it. */
+export interface ProcessorRoute {
+  readonly name: string;
+  readonly queueUrl: string;
+  /** Event type patterns; `*` matches any run of characters. Empty means every event. */
+  readonly eventTypes: readonly string[];
+}
+
+/** Provider choice serialised for the verifier. */
+export interface ProviderConfig {
+  readonly scheme: string;
+  readonly options: Record<string, unknown>;
+}
+
+/** Everything the verifier needs, passed as one JSON environment variable. */
+export interface VerifierConfig {
+  readonly endpointName: string;
+  readonly provider: ProviderConfig;
+  readonly signingSecretArn: string;
+  readonly secretCacheTtlSeconds: number;
+  readonly toleranceSeconds: number;
+  readonly maxBodyBytes: number;
+  readonly tableName: string;
+  readonly retentionSeconds: number;
+  /** JSON path (dot-separated) to the value naming the message group; empty means the provider default. */
+  readonly groupKeyPath?: string;
+  /** The public URL the sender calls, when set explicitly (Twilio, Square sign it). */
+  readonly publicUrl?: string;
+  readonly processors: readonly ProcessorRoute[];
+}
+
+/** Machine-readable codes of every response the verifier gives. */
+export const ERROR_CODES = {
+  MALFORMED_REQUEST: 'malformed_request',
+  MALFORMED_BODY: 'malformed_body',
+  BODY_TOO_LARGE: 'body_too_large',
+  MISSING_SIGNATURE: 'missing_signature',
+  MISSING_HEADER: 'missing_header',
+  CONFLICTING_HEADER: 'conflicting_header',
+  MALFORMED_SIGNATURE: 'malformed_signature',
+  BAD_SIGNATURE: 'bad_signature',
+  MALFORMED_TIMESTAMP: 'malformed_timestamp',
+  STALE_TIMESTAMP: 'timestamp_out_of_window',
+  MISSING_EVENT_ID: 'missing_event_id',
+  REPLAYED: 'replayed',
+  SECRET_UNAVAILABLE: 'signing_secret_unavailable',
+  DOWNSTREAM_UNAVAILABLE: 'downstream_unavailable',
+} as const;
+export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];

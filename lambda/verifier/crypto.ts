@@ -1,0 +1,93 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { ERROR_CODES, type ErrorCode } from '../shared/contract';
+
+export type HmacAlgorithm = 'sha1' | 'sha256' | 'sha512';
+
+/** HMAC of the parts, concatenated, without copying them into one buffer. */
+export function hmac(algorithm: HmacAlgorithm, key: string | Buffer, ...parts: readonly (string | Buffer)[]): Buffer {
+  const mac = createHmac(algorithm, key);
+  for (const part of parts) mac.update(part);
+  return mac.digest();
+}
+
+/**
+ * Constant-time comparison that is also safe for inputs of different lengths: `timingSafeEqual`
+ * throws on a length mismatch, and a length mismatch only reveals the (public) digest size.
+ */
+export function constantTimeEqual(expected: Buffer, candidate: Buffer): boolean {
+  if (expected.length !== candidate.length) {
+    timingSafeEqual(expected, expected);
+    return false;
+  }
+  return timingSafeEqual(expected, candidate);
+}
+
+/** Whether any candidate equals any expected digest; every pair is compared in constant time. */
+export function anyMatches(expected: readonly Buffer[], candidates: readonly Buffer[]): boolean {
+  let matched = false;
+  for (const e of expected) {
+    for (const c of candidates) {
+      // No early exit: the time taken must not tell which secret or which candidate matched.
+      if (constantTimeEqual(e, c)) matched = true;
+    }
+  }
+  return matched;
+}
+
+const HEX = /^(?:[0-9a-fA-F]{2})+$/;
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** Strict hex decoding: `undefined` for odd length or any non-hex character. */
+export function decodeHex(value: string): Buffer | undefined {
+  return HEX.test(value) ? Buffer.from(value, 'hex') : undefined;
+}
+
+/** Strict, padded base64 decoding: `undefined` for anything Node would silently skip over. */
+export function decodeBase64(value: string): Buffer | undefined {
+  return value.length > 0 && BASE64.test(value) ? Buffer.from(value, 'base64') : undefined;
+}
+
+/** Strict base64 or base64url, padding optional, as some providers send it. */
+export function decodeBase64Loose(value: string): Buffer | undefined {
+  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(value)) return undefined;
+  const standard = value.replace(/-/g, '+').replace(/_/g, '/').replace(/=+$/, '');
+  const padded = standard + '='.repeat((4 - (standard.length % 4)) % 4);
+  return decodeBase64(padded);
+}
+
+export type Rejection = { readonly ok: false; readonly status: 400 | 401; readonly code: ErrorCode; readonly detail: string };
+
+export function reject(status: 400 | 401, code: ErrorCode, detail: string): Rejection {
+  return { ok: false, status, code, detail };
+}
+
+/** Parses a decimal count of seconds (or milliseconds) strictly: digits only, no sign, exponent or space. */
+export function parseEpoch(value: string | undefined, maxDigits = 13): number | undefined {
+  if (value === undefined || !new RegExp(`^[0-9]{1,${maxDigits}}$`).test(value)) return undefined;
+  return Number(value);
+}
+
+/**
+ * Checks a signed timestamp against the verifier's clock in both directions: a timestamp from the
+ * future is as suspicious as a stale one (clock games let a captured request live longer).
+ */
+export function checkWindow(timestampMs: number, nowMs: number, toleranceSeconds: number): Rejection | undefined {
+  const skewMs = Math.abs(nowMs - timestampMs);
+  if (skewMs > toleranceSeconds * 1000) {
+    const direction = timestampMs > nowMs ? 'in the future' : 'old';
+    return reject(401, ERROR_CODES.STALE_TIMESTAMP, `signed timestamp is ${Math.round(skewMs / 1000)} s ${direction}; tolerance is ${toleranceSeconds} s`);
+  }
+  return undefined;
+}
+
+/** Reads a seconds timestamp header and checks the window; returns the ms value or a rejection. */
+export function verifySecondsTimestamp(raw: string | undefined, nowMs: number, toleranceSeconds: number): number | Rejection {
+  const seconds = parseEpoch(raw, 12);
+  if (seconds === undefined) return reject(401, ERROR_CODES.MALFORMED_TIMESTAMP, 'timestamp is not a whole number of seconds');
+  const ms = seconds * 1000;
+  return checkWindow(ms, nowMs, toleranceSeconds) ?? ms;
+}
+
+export function isRejection(value: unknown): value is Rejection {
+  return typeof value === 'object' && value !== null && (value as { ok?: unknown }).ok === false;
+}

@@ -1,0 +1,147 @@
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { DIMENSIONS, ERROR_CODES, METRICS, type ErrorCode, type VerifierConfig } from '../shared/contract';
+import { emitMetric } from '../shared/emf';
+import type { ClaimStore } from './claims';
+import type { Dispatcher } from './dispatch';
+import { ConflictingHeaderError, DownstreamError, MalformedRequestError, VerifierConfigError } from './errors';
+import { errorResponse, jsonResponse, toInboundRequest } from './http';
+import { matchProcessors, messageGroup } from './routing';
+import { schemeById } from './schemes';
+import type { InboundRequest, SignatureScheme, VerifiedEvent } from './schemes/types';
+import type { SigningSecretCache } from './secrets';
+
+/** Collaborators the verifier calls; built once per container, replaced in tests. */
+export interface VerifierDependencies {
+  readonly secrets: Pick<SigningSecretCache, 'active'>;
+  readonly claims: Pick<ClaimStore, 'claim' | 'markEnqueued' | 'release'>;
+  readonly dispatcher: Pick<Dispatcher, 'enqueue'>;
+  readonly clock?: () => number;
+  /** Structured log sink; receives no secret, token or full signature. */
+  readonly log?: (entry: Record<string, unknown>) => void;
+  readonly metric?: (name: string, dimensions: Record<string, string>) => void;
+}
+
+export type VerifierHandler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
+
+/** Seconds a sender should wait before retrying after a 503. */
+const RETRY_AFTER_SECONDS = '30';
+
+/**
+ * Builds the verifier: verify the signature over the exact bytes, then claim the event ID, then
+ * enqueue to each matched processor, then mark the claim. See README, "Idempotency state machine".
+ */
+export function createVerifier(config: VerifierConfig, deps: VerifierDependencies): VerifierHandler {
+  const scheme = schemeById(config.provider.scheme);
+  if (!scheme) throw new VerifierConfigError(`unknown provider scheme "${config.provider.scheme}"`);
+  const clock = deps.clock ?? Date.now;
+  const log = deps.log ?? ((entry) => console.log(JSON.stringify(entry)));
+  const metric = deps.metric ?? emitMetric;
+  const endpoint = { [DIMENSIONS.ENDPOINT]: config.endpointName };
+
+  const refuse = (status: number, code: ErrorCode, message: string, extra: Record<string, unknown> = {}): APIGatewayProxyResult => {
+    metric(METRICS.REJECTED, { ...endpoint, [DIMENSIONS.REASON]: code });
+    if (code === ERROR_CODES.BAD_SIGNATURE || code === ERROR_CODES.MISSING_SIGNATURE || code === ERROR_CODES.MALFORMED_SIGNATURE) {
+      metric(METRICS.SIGNATURE_FAILURES, endpoint);
+    }
+    log({ level: status >= 500 ? 'ERROR' : 'WARN', msg: 'rejected', status, code, detail: message, ...extra });
+    return errorResponse(status, code, message, status === 503 ? { 'retry-after': RETRY_AFTER_SECONDS } : undefined);
+  };
+
+  return async (event) => {
+    const receivedAtMs = clock();
+    metric(METRICS.RECEIVED, endpoint);
+    let request: InboundRequest;
+    try {
+      request = toInboundRequest(event, config.publicUrl);
+    } catch (error) {
+      return refuse(400, ERROR_CODES.MALFORMED_REQUEST, error instanceof MalformedRequestError ? error.message : 'malformed request');
+    }
+    if (request.body.length > config.maxBodyBytes) {
+      return refuse(413, ERROR_CODES.BODY_TOO_LARGE, `body is ${request.body.length} bytes; the limit is ${config.maxBodyBytes}`);
+    }
+
+    let secrets: readonly string[];
+    try {
+      secrets = (await deps.secrets.active()).values;
+    } catch (error) {
+      return refuse(503, ERROR_CODES.SECRET_UNAVAILABLE, 'signing secret could not be read; retry later', { cause: describe(error) });
+    }
+    if (secrets.length === 0) return refuse(503, ERROR_CODES.SECRET_UNAVAILABLE, 'signing secret is not set; retry later');
+
+    let verified: VerifiedEvent;
+    try {
+      const verdict = scheme.verify(request, { secrets, nowMs: receivedAtMs, toleranceSeconds: config.toleranceSeconds }, config.provider.options);
+      if (!verdict.ok) return refuse(verdict.status, verdict.code, verdict.detail);
+      if (verdict.handshake) {
+        log({ level: 'INFO', msg: 'handshake answered', provider: scheme.id });
+        return { statusCode: verdict.handshake.statusCode, headers: { 'content-type': verdict.handshake.contentType }, body: verdict.handshake.body };
+      }
+      verified = verdict.event;
+    } catch (error) {
+      if (error instanceof ConflictingHeaderError) return refuse(400, ERROR_CODES.CONFLICTING_HEADER, error.message);
+      throw error;
+    }
+
+    return accept(scheme, request, verified, receivedAtMs);
+  };
+
+  async function accept(scheme: SignatureScheme<Record<string, unknown>>, request: InboundRequest, event: VerifiedEvent, receivedAtMs: number) {
+    const routes = matchProcessors(config.processors, event.type);
+    if (routes.length === 0) {
+      metric(METRICS.IGNORED, endpoint);
+      log({ level: 'INFO', msg: 'no processor subscribed', eventId: event.id, eventType: event.type });
+      return jsonResponse(200, { status: 'ignored', id: event.id });
+    }
+    const delivery = {
+      eventId: event.id,
+      eventType: event.type,
+      provider: scheme.id,
+      groupId: messageGroup(event, config.groupKeyPath),
+      body: request.body,
+      contentType: request.header('content-type'),
+      receivedAtMs,
+    };
+    try {
+      const claim = await deps.claims.claim(event.id, event.type);
+      if (claim.kind === 'enqueued') {
+        metric(METRICS.DUPLICATES, endpoint);
+        log({ level: 'INFO', msg: 'duplicate', eventId: event.id });
+        return jsonResponse(200, { status: 'duplicate', id: event.id });
+      }
+      try {
+        await deps.dispatcher.enqueue(routes, delivery);
+      } catch (error) {
+        if (claim.kind === 'claimed') await deps.claims.release(event.id, claim.token).catch(() => undefined);
+        throw error;
+      }
+      await deps.claims.markEnqueued(event.id);
+      metric(METRICS.ENQUEUED, endpoint);
+      log({ level: 'INFO', msg: claim.kind === 'claimed' ? 'accepted' : 'recovered unfinished claim', eventId: event.id, eventType: event.type, processors: routes.map((route) => route.name) });
+      return jsonResponse(200, { status: 'accepted', id: event.id });
+    } catch (error) {
+      if (!(error instanceof DownstreamError)) throw error;
+      metric(METRICS.DOWNSTREAM_FAILURES, endpoint);
+      return refuse(503, ERROR_CODES.DOWNSTREAM_UNAVAILABLE, `${error.step} failed; retry later`, { eventId: event.id, cause: describe(error.cause) });
+    }
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}`.slice(0, 300) : 'unknown error';
+}
+
+/** Reads and checks the configuration the construct passes in the environment. */
+export function loadConfig(raw: string | undefined): VerifierConfig {
+  if (!raw) throw new VerifierConfigError('verifier configuration is missing from the environment');
+  let config: VerifierConfig;
+  try {
+    config = JSON.parse(raw) as VerifierConfig;
+  } catch (error) {
+    throw new VerifierConfigError('verifier configuration is not JSON', { cause: error });
+  }
+  for (const key of ['signingSecretArn', 'tableName', 'endpointName'] as const) {
+    if (typeof config[key] !== 'string' || !config[key]) throw new VerifierConfigError(`verifier configuration lacks ${key}`);
+  }
+  if (!schemeById(config.provider?.scheme)) throw new VerifierConfigError(`unknown provider scheme "${config.provider?.scheme}"`);
+  return config;
+}

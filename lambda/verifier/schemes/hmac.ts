@@ -1,0 +1,101 @@
+import { ERROR_CODES } from '../../shared/contract';
+import {
+  anyMatches, checkWindow, decodeBase64Loose, decodeHex, hmac, isRejection, parseEpoch, reject, type HmacAlgorithm,
+} from '../crypto';
+import { parseJsonBody, readString } from '../payload';
+import type { InboundRequest, SignatureScheme, Verdict } from './types';
+
+/** Where a value comes from: a request header or a field of the JSON body. */
+export type FieldSource = { readonly header: string } | { readonly jsonPath: string };
+
+export interface HmacOptions {
+  readonly header: string;
+  readonly algorithm: HmacAlgorithm;
+  readonly encoding: 'hex' | 'base64';
+  /** Text before the digest in the header, e.g. `sha256=`. */
+  readonly prefix?: string;
+  /** Separator when the header may carry several signatures (e.g. `,` or ` `). */
+  readonly separator?: string;
+  readonly timestampHeader?: string;
+  readonly timestampUnit?: 'seconds' | 'milliseconds';
+  /** Layout of the signed content; `{timestamp}` and `{body}` are replaced. */
+  readonly signedContent?: string;
+  readonly eventId: FieldSource;
+  readonly eventType?: FieldSource;
+  readonly groupKey?: FieldSource;
+}
+
+const DIGEST_BYTES: Record<HmacAlgorithm, number> = { sha1: 20, sha256: 32, sha512: 64 };
+
+/**
+ * A generic HMAC scheme for providers not built in: header name, digest and encoding, an optional
+ * prefix, an optional signed timestamp and the layout of the signed content.
+ */
+export const hmacScheme: SignatureScheme<HmacOptions> = {
+  id: 'hmac',
+  requiredHeaders: (options) => [options.header, ...(options.timestampHeader ? [options.timestampHeader] : [])],
+  verify(request, context, options): Verdict {
+    const header = request.header(options.header);
+    if (header === undefined) return reject(401, ERROR_CODES.MISSING_SIGNATURE, `missing ${options.header} header`);
+    const candidates = readCandidates(header, options);
+    if (candidates.length === 0) return reject(401, ERROR_CODES.MALFORMED_SIGNATURE, `${options.header} carries no well-formed signature`);
+
+    let timestamp = '';
+    if (options.timestampHeader) {
+      const raw = request.header(options.timestampHeader);
+      const unitMs = options.timestampUnit === 'milliseconds' ? 1 : 1000;
+      const value = parseEpoch(raw, unitMs === 1 ? 15 : 12);
+      if (raw === undefined || value === undefined) return reject(401, ERROR_CODES.MALFORMED_TIMESTAMP, `${options.timestampHeader} is missing or not a whole number`);
+      const outOfWindow = checkWindow(value * unitMs, context.nowMs, context.toleranceSeconds);
+      if (outOfWindow) return outOfWindow;
+      timestamp = raw;
+    }
+
+    const [before, after] = splitLayout(options.signedContent ?? (options.timestampHeader ? '{timestamp}.{body}' : '{body}'), timestamp);
+    const expected = context.secrets.map((secret) => hmac(options.algorithm, secret, before, request.body, after));
+    if (!anyMatches(expected, candidates)) return reject(401, ERROR_CODES.BAD_SIGNATURE, 'signature does not match');
+
+    const parsed = needsBody(options) ? parseJsonBody(request.body) : { value: undefined };
+    if (isRejection(parsed)) return parsed;
+    const id = readField(request, parsed.value, options.eventId);
+    if (id === undefined) return reject(400, ERROR_CODES.MISSING_EVENT_ID, 'no event ID found where the provider options say it is');
+    return {
+      ok: true,
+      event: {
+        id,
+        type: options.eventType && readField(request, parsed.value, options.eventType),
+        payload: parsed.value,
+        groupKey: options.groupKey && readField(request, parsed.value, options.groupKey),
+      },
+    };
+  },
+};
+
+function readCandidates(header: string, options: HmacOptions): Buffer[] {
+  const parts = options.separator ? header.split(options.separator) : [header];
+  const prefix = options.prefix ?? '';
+  const digests: Buffer[] = [];
+  for (const raw of parts) {
+    const part = raw.trim();
+    if (!part.startsWith(prefix)) continue;
+    const encoded = part.slice(prefix.length);
+    const digest = options.encoding === 'hex' ? decodeHex(encoded) : decodeBase64Loose(encoded);
+    if (digest?.length === DIGEST_BYTES[options.algorithm]) digests.push(digest);
+  }
+  return digests;
+}
+
+/** Splits the layout around `{body}` so the body is fed to the MAC as bytes, never re-encoded. */
+function splitLayout(layout: string, timestamp: string): [string, string] {
+  const at = layout.indexOf('{body}');
+  const fill = (text: string) => text.split('{timestamp}').join(timestamp);
+  return at < 0 ? [fill(layout), ''] : [fill(layout.slice(0, at)), fill(layout.slice(at + '{body}'.length))];
+}
+
+function needsBody(options: HmacOptions): boolean {
+  return [options.eventId, options.eventType, options.groupKey].some((source) => source !== undefined && 'jsonPath' in source);
+}
+
+function readField(request: InboundRequest, payload: unknown, source: FieldSource): string | undefined {
+  return 'header' in source ? request.header(source.header) || undefined : readString(payload, source.jsonPath);
+}

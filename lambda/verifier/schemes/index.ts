@@ -1,0 +1,20 @@
+import { githubScheme } from './github';
+import { hmacScheme } from './hmac';
+import { stripeScheme } from './stripe';
+import type { SignatureScheme } from './types';
+
+/**
+ * Every scheme the verifier knows, by ID. Adding a provider: one file in this folder exporting a
+ * {@link SignatureScheme}, one line here, one static factory on `WebhookProvider`.
+ */
+export const SCHEMES: Readonly<Record<string, SignatureScheme<never>>> = Object.freeze({
+  [stripeScheme.id]: stripeScheme,
+  [githubScheme.id]: githubScheme,
+  [hmacScheme.id]: hmacScheme,
+});
+
+export function schemeById(id: string): SignatureScheme<Record<string, unknown>> | undefined {
+  return Object.prototype.hasOwnProperty.call(SCHEMES, id) ? (SCHEMES[id] as unknown as SignatureScheme<Record<string, unknown>>) : undefined;
+}
+
+export type { SignatureScheme } from './types';

@@ -1,0 +1,59 @@
+import { ERROR_CODES } from '../../shared/contract';
+import { anyMatches, decodeHex, hmac, isRejection, reject, verifySecondsTimestamp } from '../crypto';
+import { missingEventId, parseJsonBody, readString } from '../payload';
+import type { SignatureScheme } from './types';
+
+const HEADER = 'Stripe-Signature';
+
+/** Options for Stripe; none yet (the signing secret is the `whsec_…` string, used as is). */
+export type StripeOptions = Record<string, never>;
+
+/**
+ * Stripe: `Stripe-Signature: t=<unix>,v1=<hex>[,v1=<hex>…]`, HMAC-SHA256 over `${t}.${rawBody}`.
+ * Any `v1` may match (Stripe sends one per active secret while a secret is rolled); other schemes
+ * such as `v0` are ignored. Stricter than stripe-node: a timestamp from the future is rejected too.
+ */
+export const stripeScheme: SignatureScheme<StripeOptions> = {
+  id: 'stripe',
+  requiredHeaders: () => [HEADER],
+  verify(request, context) {
+    const header = request.header(HEADER);
+    if (header === undefined) return reject(401, ERROR_CODES.MISSING_SIGNATURE, `missing ${HEADER} header`);
+
+    const timestamps: string[] = [];
+    const signatures: Buffer[] = [];
+    for (const item of header.split(',')) {
+      const eq = item.indexOf('=');
+      if (eq <= 0) return reject(401, ERROR_CODES.MALFORMED_SIGNATURE, `${HEADER} has an element without a key`);
+      const key = item.slice(0, eq).trim();
+      const value = item.slice(eq + 1).trim();
+      if (key === 't') timestamps.push(value);
+      else if (key === 'v1') {
+        const digest = decodeHex(value);
+        if (digest?.length === 32) signatures.push(digest);
+      }
+    }
+    if (timestamps.length !== 1) return reject(401, ERROR_CODES.MALFORMED_SIGNATURE, `${HEADER} must carry exactly one t=`);
+    if (signatures.length === 0) return reject(401, ERROR_CODES.MALFORMED_SIGNATURE, `${HEADER} carries no well-formed v1 signature`);
+
+    const timestamp = verifySecondsTimestamp(timestamps[0], context.nowMs, context.toleranceSeconds);
+    if (isRejection(timestamp)) return timestamp;
+
+    const expected = context.secrets.map((secret) => hmac('sha256', secret, `${timestamps[0]}.`, request.body));
+    if (!anyMatches(expected, signatures)) return reject(401, ERROR_CODES.BAD_SIGNATURE, 'no v1 signature matches');
+
+    const parsed = parseJsonBody(request.body);
+    if (isRejection(parsed)) return parsed;
+    const id = readString(parsed.value, 'id');
+    if (id === undefined) return missingEventId('the body field "id"');
+    return {
+      ok: true,
+      event: {
+        id,
+        type: readString(parsed.value, 'type'),
+        payload: parsed.value,
+        groupKey: readString(parsed.value, 'data.object.customer') ?? readString(parsed.value, 'account'),
+      },
+    };
+  },
+};
