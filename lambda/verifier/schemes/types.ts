@@ -36,6 +36,11 @@ export interface VerifiedEvent {
   readonly payload?: unknown;
   /** The provider's default message-group value for this event, if it has one. */
   readonly groupKey?: string;
+  /**
+   * A single-use value the provider signs (e.g. Mailgun's `token`): the verifier records it and
+   * refuses a second request carrying it, independently of the event ID.
+   */
+  readonly nonce?: string;
 }
 
 /** A reply the provider expects instead of normal processing (URL verification, ping). */
