@@ -64,6 +64,8 @@ export const TABLE = {
 /** Key prefixes: the verifier's claims and each processor's records never share a key. */
 export const KEY_PREFIX = {
   CLAIM: 'claim#',
+  /** Single-use values a provider signs (Mailgun's token). */
+  NONCE: 'nonce#',
   /** Followed by the processor name and `#`; the IAM `dynamodb:LeadingKeys` condition uses it. */
   PROCESSOR: 'processor#',
 } as const;

@@ -53,6 +53,28 @@ export class ClaimStore {
   }
 
   /**
+   * Records a single-use value the provider signed (e.g. Mailgun's token). Returns false when it
+   * was seen before. Kept for twice the tolerance window: after that the timestamp check refuses it.
+   */
+  public async recordNonce(nonce: string, keepSeconds: number): Promise<boolean> {
+    try {
+      await this.client.send(new PutItemCommand({
+        TableName: this.tableName,
+        Item: {
+          [TABLE.PARTITION_KEY]: { S: `${KEY_PREFIX.NONCE}${safeId(nonce)}` },
+          [TABLE.TTL_ATTRIBUTE]: { N: String(Math.floor(this.clock() / 1000) + keepSeconds) },
+        },
+        ConditionExpression: 'attribute_not_exists(#id)',
+        ExpressionAttributeNames: { '#id': TABLE.PARTITION_KEY },
+      }));
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailure(error)) return false;
+      throw new DownstreamError('claim', { cause: error });
+    }
+  }
+
+  /**
    * Records that every matched queue holds the message. Unconditional: if the claim was released
    * meanwhile by a failed concurrent attempt, this attempt's sends still succeeded, so ENQUEUED is true.
    */

@@ -13,7 +13,7 @@ import type { SigningSecretCache } from './secrets';
 /** Collaborators the verifier calls; built once per container, replaced in tests. */
 export interface VerifierDependencies {
   readonly secrets: Pick<SigningSecretCache, 'active'>;
-  readonly claims: Pick<ClaimStore, 'claim' | 'markEnqueued' | 'release'>;
+  readonly claims: Pick<ClaimStore, 'claim' | 'markEnqueued' | 'release' | 'recordNonce'>;
   readonly dispatcher: Pick<Dispatcher, 'enqueue'>;
   readonly clock?: () => number;
   /** Structured log sink; receives no secret, token or full signature. */
@@ -102,6 +102,9 @@ export function createVerifier(config: VerifierConfig, deps: VerifierDependencie
       receivedAtMs,
     };
     try {
+      if (event.nonce !== undefined && !(await deps.claims.recordNonce(event.nonce, 2 * config.toleranceSeconds + 60))) {
+        return refuse(401, ERROR_CODES.REPLAYED, 'this signed request was already received');
+      }
       const claim = await deps.claims.claim(event.id, event.type);
       if (claim.kind === 'enqueued') {
         metric(METRICS.DUPLICATES, endpoint);

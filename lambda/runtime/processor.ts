@@ -1,0 +1,90 @@
+import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
+import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
+import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { ENV, KEY_PREFIX, TABLE } from '../shared/contract';
+import { toWebhookEvent, type WebhookEvent } from './event';
+
+/** Your code: runs once per (processor, event ID), however often SQS delivers the message. */
+export type WebhookHandler = (event: WebhookEvent, context: Context) => Promise<void> | void;
+
+export interface WebhookProcessorOptions {
+  /**
+   * The idempotency table.
+   * @default - the `HW_TABLE_NAME` environment variable, set by `addProcessor`
+   */
+  readonly tableName?: string;
+  /**
+   * The processor's name; its idempotency records are keyed by it.
+   * @default - the `HW_PROCESSOR_NAME` environment variable, set by `addProcessor`
+   */
+  readonly processorName?: string;
+  /**
+   * How long the "completed" marker is kept, in seconds. Keep it longer than the queue's retention.
+   * @default - `HW_PROCESSOR_RECORD_TTL_SECONDS`, else 7 days
+   */
+  readonly completedRecordTtlSeconds?: number;
+  /** A DynamoDB client to use (tests point it at an emulator). @default - a client built from the environment */
+  readonly dynamoDbClient?: DynamoDBClient;
+  /** Replaces the DynamoDB persistence layer entirely. @default - DynamoDB, with the options above */
+  readonly persistenceStore?: BasePersistenceLayer;
+}
+
+/** A processor is misconfigured (e.g. no table name); raised at cold start. */
+export class ProcessorConfigError extends Error {
+  public constructor(message: string) {
+    super(message);
+    this.name = 'ProcessorConfigError';
+  }
+}
+
+const SEVEN_DAYS = 7 * 24 * 3600;
+
+/**
+ * Wraps your handler as an SQS FIFO Lambda handler that
+ * - claims each (processor, event ID) before running it — an in-progress lease that expires with the
+ *   invocation's remaining time, then a completed marker — so a redelivered or re-sent message never
+ *   runs twice once it has succeeded (Powertools idempotency);
+ * - reports partial batch failures and stops a message group at its first failure, so later messages
+ *   of that group are retried in order while other groups go on (Powertools batch, FIFO).
+ */
+export function webhookProcessor(handler: WebhookHandler, options: WebhookProcessorOptions = {}): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
+  const processorName = options.processorName ?? process.env[ENV.PROCESSOR_NAME];
+  if (!processorName) throw new ProcessorConfigError(`no processor name: set ${ENV.PROCESSOR_NAME} or options.processorName`);
+  const persistenceStore = options.persistenceStore ?? dynamoDbStore(options);
+  const config = new IdempotencyConfig({
+    // The verifier sets the deduplication ID to the (SQS-safe) event ID.
+    eventKeyJmesPath: 'attributes.MessageDeduplicationId',
+    throwOnNoIdempotencyKey: true,
+    expiresAfterSeconds: options.completedRecordTtlSeconds ?? (Number(process.env[ENV.PROCESSOR_RECORD_TTL_SECONDS]) || SEVEN_DAYS),
+  });
+  let currentContext: Context | undefined;
+  const runOnce = makeIdempotent(async (record: SQSRecord): Promise<void> => {
+    await handler(toWebhookEvent(record), currentContext as Context);
+  }, { persistenceStore, config, keyPrefix: `${KEY_PREFIX.PROCESSOR}${processorName}` });
+  const batch = new SqsFifoPartialProcessorAsync();
+
+  return async (event, context) => {
+    currentContext = context;
+    config.registerLambdaContext(context);
+    return processPartialResponse(event, runOnce, batch, { context, skipGroupOnError: true, throwOnFullBatchFailure: false });
+  };
+}
+
+function dynamoDbStore(options: WebhookProcessorOptions): DynamoDBPersistenceLayer {
+  const tableName = options.tableName ?? process.env[ENV.TABLE_NAME];
+  if (!tableName) throw new ProcessorConfigError(`no idempotency table: set ${ENV.TABLE_NAME} or options.tableName`);
+  const attributes = {
+    tableName,
+    keyAttr: TABLE.PARTITION_KEY,
+    expiryAttr: TABLE.TTL_ATTRIBUTE,
+    inProgressExpiryAttr: TABLE.POWERTOOLS_IN_PROGRESS_EXPIRY,
+    statusAttr: TABLE.POWERTOOLS_STATUS,
+    dataAttr: TABLE.POWERTOOLS_DATA,
+  };
+  return options.dynamoDbClient
+    ? new DynamoDBPersistenceLayer({ ...attributes, awsSdkV3Client: options.dynamoDbClient })
+    : new DynamoDBPersistenceLayer(attributes);
+}

@@ -1,0 +1,100 @@
+import { createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { ERROR_CODES } from '../../shared/contract';
+import { decodeHex, isRejection, reject, verifySecondsTimestamp } from '../crypto';
+import { missingEventId, parseJsonBody, readPath, readString } from '../payload';
+import type { SignatureScheme } from './types';
+
+const SIGNATURE_HEADER = 'X-Signature-Ed25519';
+const TIMESTAMP_HEADER = 'X-Signature-Timestamp';
+/** DER SubjectPublicKeyInfo header for a raw 32-byte Ed25519 key (RFC 8410). */
+const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+const PING = 1;
+/** Interaction types, by number, as Discord names them. */
+const TYPE_NAMES: Readonly<Record<number, string>> = {
+  1: 'PING',
+  2: 'APPLICATION_COMMAND',
+  3: 'MESSAGE_COMPONENT',
+  4: 'APPLICATION_COMMAND_AUTOCOMPLETE',
+  5: 'MODAL_SUBMIT',
+};
+
+/**
+ * Options for Discord; none yet. Each configured "secret" is the application's PUBLIC key, as
+ * the developer portal shows it: 64 hex characters.
+ */
+export type DiscordOptions = Record<string, never>;
+
+/**
+ * Discord interactions: Ed25519 over `timestamp + rawBody`; `X-Signature-Ed25519` (hex) and
+ * `X-Signature-Timestamp` (Unix seconds). Stricter than discord-interactions, which checks no
+ * timestamp: it must be within the window, in either direction.
+ *
+ * A PING (type 1) is answered with `{"type":1}`, only once its signature verifies: Discord sends
+ * unsigned and wrongly signed PINGs on purpose, and refuses an endpoint that answers them.
+ * The event type is the interaction type's name, followed by the command name for commands and
+ * autocompletion (`APPLICATION_COMMAND.deploy`), so processors can subscribe per command.
+ * This is the Interactions Endpoint URL format; Discord's separate "Webhook Events" URL (PING is
+ * type 0, answered 204, no top-level `id`) is not supported.
+ */
+export const discordScheme: SignatureScheme<DiscordOptions> = {
+  id: 'discord',
+  requiredHeaders: () => [SIGNATURE_HEADER, TIMESTAMP_HEADER],
+  verify(request, context) {
+    const header = request.header(SIGNATURE_HEADER);
+    if (header === undefined) return reject(401, ERROR_CODES.MISSING_SIGNATURE, `missing ${SIGNATURE_HEADER} header`);
+    const signature = decodeHex(header.trim());
+    if (signature?.length !== 64) return reject(401, ERROR_CODES.MALFORMED_SIGNATURE, `${SIGNATURE_HEADER} is not 128 hex characters`);
+
+    const timestamp = request.header(TIMESTAMP_HEADER);
+    if (timestamp === undefined) return reject(401, ERROR_CODES.MALFORMED_TIMESTAMP, `missing ${TIMESTAMP_HEADER} header`);
+    const checked = verifySecondsTimestamp(timestamp, context.nowMs, context.toleranceSeconds);
+    if (isRejection(checked)) return checked;
+
+    const keys = context.secrets.map(publicKey).filter((key): key is KeyObject => key !== undefined);
+    if (keys.length === 0) return reject(401, ERROR_CODES.BAD_SIGNATURE, 'no configured key is an Ed25519 public key (64 hex characters)');
+    const signed = Buffer.concat([Buffer.from(timestamp, 'utf8'), request.body]);
+    if (!keys.some((key) => verifies(signed, key, signature))) return reject(401, ERROR_CODES.BAD_SIGNATURE, 'signature does not match');
+
+    const parsed = parseJsonBody(request.body);
+    if (isRejection(parsed)) return parsed;
+    const id = readString(parsed.value, 'id');
+    if (id === undefined) return missingEventId('the body field "id"');
+    const kind = readPath(parsed.value, 'type');
+    if (typeof kind !== 'number' || !Number.isInteger(kind)) return reject(400, ERROR_CODES.MALFORMED_BODY, 'the body field "type" is not an integer');
+
+    const event = { id, type: typeName(kind, readString(parsed.value, 'data.name')), payload: parsed.value };
+    if (kind === PING) return { ok: true, event, handshake: { statusCode: 200, contentType: 'application/json', body: '{"type":1}' } };
+    return { ok: true, event };
+  },
+};
+
+function typeName(kind: number, command: string | undefined): string {
+  const name = TYPE_NAMES[kind] ?? `TYPE_${kind}`;
+  return command !== undefined && (kind === 2 || kind === 4) ? `${name}.${command}` : name;
+}
+
+function verifies(data: Buffer, key: KeyObject, signature: Buffer): boolean {
+  try {
+    return verify(null, data, key, signature);
+  } catch {
+    return false;
+  }
+}
+
+/** Parsed keys by configured string: building a KeyObject on every request would be wasted work. */
+const keyCache = new Map<string, KeyObject | undefined>();
+const MAX_CACHED_KEYS = 16;
+
+function publicKey(text: string): KeyObject | undefined {
+  if (keyCache.has(text)) return keyCache.get(text);
+  if (keyCache.size >= MAX_CACHED_KEYS) keyCache.clear();
+  const raw = decodeHex(text.trim());
+  let key: KeyObject | undefined;
+  try {
+    key = raw?.length === 32 ? createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, raw]), format: 'der', type: 'spki' }) : undefined;
+  } catch {
+    key = undefined;
+  }
+  keyCache.set(text, key);
+  return key;
+}

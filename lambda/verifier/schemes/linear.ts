@@ -1,0 +1,74 @@
+import { ERROR_CODES } from '../../shared/contract';
+import { anyMatches, checkWindow, decodeHex, hmac, isRejection, reject } from '../crypto';
+import { missingEventId, parseJsonBody, readPath, readString } from '../payload';
+import type { SignatureScheme } from './types';
+
+const HEADER = 'Linear-Signature';
+const DELIVERY_HEADER = 'Linear-Delivery';
+
+export interface LinearOptions {
+  /**
+   * Where the event ID comes from.
+   * - `delivery`: the `Linear-Delivery` header; when a request has none, the payload ID below.
+   * - `payload`: always `${webhookId}:${type}.${action}:${data.id}:${createdAt}` from the signed body.
+   *   The header is not signed, so someone replaying a captured request within the timestamp window
+   *   could change it; the payload ID cannot be changed, but is only stable across Linear's retries
+   *   if Linear re-sends the same payload with a fresh `webhookTimestamp`.
+   * Defaults to `delivery`.
+   */
+  readonly eventIdSource?: 'delivery' | 'payload';
+}
+
+/**
+ * Linear: `Linear-Signature: <hex>`, HMAC-SHA256 over the raw body. The signed timestamp is the
+ * body's `webhookTimestamp` in milliseconds (the `Linear-Timestamp` header is not signed, so it is
+ * ignored, as the SDK does); it is read only once the signature holds, and checked in both
+ * directions against the configured tolerance. Type: `${type}.${action}` (e.g. `Issue.update`).
+ * Message group: the entity (`data.id`), else the workspace (`organizationId`), so the events of one
+ * issue or comment stay in order.
+ */
+export const linearScheme: SignatureScheme<LinearOptions> = {
+  id: 'linear',
+  requiredHeaders: () => [HEADER],
+  verify(request, context, options) {
+    const header = request.header(HEADER);
+    if (header === undefined) return reject(401, ERROR_CODES.MISSING_SIGNATURE, `missing ${HEADER} header`);
+    const digest = decodeHex(header.trim());
+    if (digest?.length !== 32) return reject(401, ERROR_CODES.MALFORMED_SIGNATURE, `${HEADER} is not 64 hex digits`);
+
+    const expected = context.secrets.map((secret) => hmac('sha256', secret, request.body));
+    if (!anyMatches(expected, [digest])) return reject(401, ERROR_CODES.BAD_SIGNATURE, 'signature does not match');
+
+    const parsed = parseJsonBody(request.body);
+    if (isRejection(parsed)) return parsed;
+    const timestampMs = readPath(parsed.value, 'webhookTimestamp');
+    if (typeof timestampMs !== 'number' || !Number.isSafeInteger(timestampMs) || timestampMs < 0) {
+      return reject(401, ERROR_CODES.MALFORMED_TIMESTAMP, 'body field "webhookTimestamp" is not a whole number of milliseconds');
+    }
+    const outOfWindow = checkWindow(timestampMs, context.nowMs, context.toleranceSeconds);
+    if (outOfWindow) return outOfWindow;
+
+    const type = readString(parsed.value, 'type');
+    const action = readString(parsed.value, 'action');
+    const delivery = options.eventIdSource === 'payload' ? undefined : request.header(DELIVERY_HEADER) || undefined;
+    const id = delivery ?? payloadId(parsed.value, type, action);
+    if (id === undefined) return missingEventId(`the ${DELIVERY_HEADER} header or the body fields "webhookId" and "createdAt"`);
+    return {
+      ok: true,
+      event: {
+        id,
+        type: type && action ? `${type}.${action}` : type,
+        payload: parsed.value,
+        groupKey: readString(parsed.value, 'data.id') ?? readString(parsed.value, 'organizationId'),
+      },
+    };
+  },
+};
+
+/** Every field but `webhookTimestamp` (new on each attempt) that tells one event from another. */
+function payloadId(payload: unknown, type: string | undefined, action: string | undefined): string | undefined {
+  const webhookId = readString(payload, 'webhookId');
+  const createdAt = readString(payload, 'createdAt');
+  if (webhookId === undefined || createdAt === undefined) return undefined;
+  return `${webhookId}:${type ?? ''}.${action ?? ''}:${readString(payload, 'data.id') ?? ''}:${createdAt}`;
+}

@@ -1,0 +1,69 @@
+import { ERROR_CODES } from '../../shared/contract';
+import { anyMatches, decodeHex, hmac, isRejection, reject, verifySecondsTimestamp } from '../crypto';
+import { missingEventId, parseJsonBody, readPath, readString } from '../payload';
+import type { SignatureScheme } from './types';
+
+/** Options for Mailgun; none yet (the secret is the account's HTTP webhook signing key, used as UTF-8). */
+export type MailgunOptions = Record<string, never>;
+
+/** Mailgun's tokens are 50 characters; the bound keeps an attacker's value out of the nonce store. */
+const MAX_TOKEN_LENGTH = 256;
+
+/**
+ * Mailgun: no header. The JSON body carries `signature: {timestamp, token, signature}`, where
+ * `signature` is HMAC-SHA256 hex over `timestamp + token`. THE REST OF THE BODY IS NOT SIGNED:
+ * whoever sees one genuine request can pair its signature with any body of their own. What limits
+ * that is the symmetric window on `timestamp` and the `token`, returned as the event's nonce so the
+ * verifier accepts each token once; confidentiality of the traffic (TLS) does the rest.
+ *
+ * The signature has to be read from the body, so the body is parsed before anything is verified,
+ * through own-property reads only; nothing else is read until the signature matches.
+ * Only the JSON format of current webhooks is supported; legacy form-encoded (multipart or
+ * urlencoded) posts are refused as unsigned.
+ */
+export const mailgunScheme: SignatureScheme<MailgunOptions> = {
+  id: 'mailgun',
+  requiredHeaders: () => [],
+  verify(request, context) {
+    const parsed = parseJsonBody(request.body);
+    if (isRejection(parsed)) return unsigned();
+    const block = readPath(parsed.value, 'signature');
+    if (typeof block !== 'object' || block === null) return unsigned();
+
+    const signature = readString(block, 'signature');
+    const token = readString(block, 'token');
+    const timestamp = readString(block, 'timestamp');
+    if (signature === undefined) return reject(401, ERROR_CODES.MISSING_SIGNATURE, 'missing signature.signature');
+    const digest = decodeHex(signature);
+    if (digest?.length !== 32) return reject(401, ERROR_CODES.MALFORMED_SIGNATURE, 'signature.signature is not 64 hex characters');
+    if (token === undefined || token.length > MAX_TOKEN_LENGTH) {
+      return reject(401, ERROR_CODES.MALFORMED_SIGNATURE, `signature.token is missing or longer than ${MAX_TOKEN_LENGTH} characters`);
+    }
+
+    if (timestamp === undefined) return reject(401, ERROR_CODES.MALFORMED_TIMESTAMP, 'missing signature.timestamp');
+    const checked = verifySecondsTimestamp(timestamp, context.nowMs, context.toleranceSeconds);
+    if (isRejection(checked)) return checked;
+
+    const expected = context.secrets.map((secret) => hmac('sha256', secret, timestamp, token));
+    if (!anyMatches(expected, [digest])) return reject(401, ERROR_CODES.BAD_SIGNATURE, 'signature does not match');
+
+    const body = parsed.value;
+    const id = readString(body, 'event-data.id');
+    if (id === undefined) return missingEventId('the body field "event-data.id"');
+    return {
+      ok: true,
+      event: {
+        id,
+        type: readString(body, 'event-data.event'),
+        payload: body,
+        // Keeps the events of one message (delivered, opened, clicked…) in order.
+        groupKey: readString(body, 'event-data.message.headers.message-id'),
+        nonce: token,
+      },
+    };
+  },
+};
+
+function unsigned() {
+  return reject(401, ERROR_CODES.MISSING_SIGNATURE, 'body is not JSON with a "signature" object (form-encoded Mailgun webhooks are not supported)');
+}

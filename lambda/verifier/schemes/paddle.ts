@@ -1,0 +1,62 @@
+import { ERROR_CODES } from '../../shared/contract';
+import { anyMatches, decodeHex, hmac, isRejection, reject, verifySecondsTimestamp } from '../crypto';
+import { missingEventId, parseJsonBody, readString } from '../payload';
+import type { SignatureScheme } from './types';
+
+const HEADER = 'Paddle-Signature';
+
+/** Options for Paddle Billing; none yet (the secret is the `pdl_ntfset_…` string, used as is). */
+export type PaddleOptions = Record<string, never>;
+
+/**
+ * Paddle Billing: `Paddle-Signature: ts=<unix>;h1=<hex>[;h1=<hex>…]`, HMAC-SHA256 over
+ * `${ts}:${rawBody}`. Paddle documents "at least one h1", so every h1 is tried, in any order (the
+ * official SDK keeps only the last one). The window is symmetric (the SDK checks the past only).
+ * Event ID: body `event_id` (one per event; `notification_id` is per destination). Message group:
+ * the customer (`data.customer_id`, else `data.id`, which is the customer for `customer.*`
+ * events), so one customer's events stay in order.
+ */
+export const paddleScheme: SignatureScheme<PaddleOptions> = {
+  id: 'paddle',
+  requiredHeaders: () => [HEADER],
+  verify(request, context) {
+    const header = request.header(HEADER);
+    if (header === undefined) return reject(401, ERROR_CODES.MISSING_SIGNATURE, `missing ${HEADER} header`);
+
+    const timestamps: string[] = [];
+    const signatures: Buffer[] = [];
+    for (const item of header.split(';')) {
+      const eq = item.indexOf('=');
+      if (eq <= 0) return reject(401, ERROR_CODES.MALFORMED_SIGNATURE, `${HEADER} has an element without a key`);
+      const key = item.slice(0, eq).trim();
+      const value = item.slice(eq + 1).trim();
+      if (key === 'ts') timestamps.push(value);
+      else if (key === 'h1') {
+        const digest = decodeHex(value);
+        if (digest?.length === 32) signatures.push(digest);
+      }
+    }
+    if (timestamps.length !== 1) return reject(401, ERROR_CODES.MALFORMED_SIGNATURE, `${HEADER} must carry exactly one ts=`);
+    if (signatures.length === 0) return reject(401, ERROR_CODES.MALFORMED_SIGNATURE, `${HEADER} carries no well-formed h1 signature`);
+
+    const timestamp = verifySecondsTimestamp(timestamps[0], context.nowMs, context.toleranceSeconds);
+    if (isRejection(timestamp)) return timestamp;
+
+    const expected = context.secrets.map((secret) => hmac('sha256', secret, `${timestamps[0]}:`, request.body));
+    if (!anyMatches(expected, signatures)) return reject(401, ERROR_CODES.BAD_SIGNATURE, 'no h1 signature matches');
+
+    const parsed = parseJsonBody(request.body);
+    if (isRejection(parsed)) return parsed;
+    const id = readString(parsed.value, 'event_id');
+    if (id === undefined) return missingEventId('the body field "event_id"');
+    return {
+      ok: true,
+      event: {
+        id,
+        type: readString(parsed.value, 'event_type'),
+        payload: parsed.value,
+        groupKey: readString(parsed.value, 'data.customer_id') ?? readString(parsed.value, 'data.id'),
+      },
+    };
+  },
+};

@@ -1,0 +1,105 @@
+import { createHash } from 'node:crypto';
+import { ERROR_CODES } from '../../shared/contract';
+import { anyMatches, decodeHex, hmac, isRejection, reject, verifySecondsTimestamp } from '../crypto';
+import { decodeUtf8, missingEventId, parseForm, parseJsonBody, readString } from '../payload';
+import type { SignatureScheme, Verdict } from './types';
+
+const SIGNATURE_HEADER = 'X-Slack-Signature';
+const TIMESTAMP_HEADER = 'X-Slack-Request-Timestamp';
+
+/** Options for Slack; none (the signing secret is used as is, as UTF-8). */
+export type SlackOptions = Record<string, never>;
+
+/**
+ * Slack: `X-Slack-Signature: v0=<hex>`, HMAC-SHA256 over `v0:${X-Slack-Request-Timestamp}:${rawBody}`.
+ * Covers the Events API (JSON), slash commands (form) and interactivity (form with a JSON `payload`).
+ * Stricter than Bolt: a timestamp from the future is rejected too, and `ssl_check` is answered only
+ * once its signature verifies (Bolt answers it unverified).
+ *
+ * Default message group: the workspace (`team_id`, else `enterprise_id`), so events from one
+ * workspace stay in order while workspaces run in parallel.
+ */
+export const slackScheme: SignatureScheme<SlackOptions> = {
+  id: 'slack',
+  requiredHeaders: () => [SIGNATURE_HEADER, TIMESTAMP_HEADER],
+  verify(request, context) {
+    const header = request.header(SIGNATURE_HEADER);
+    if (header === undefined) return reject(401, ERROR_CODES.MISSING_SIGNATURE, `missing ${SIGNATURE_HEADER} header`);
+    const digest = header.startsWith('v0=') ? decodeHex(header.slice(3)) : undefined;
+    if (digest?.length !== 32) return reject(401, ERROR_CODES.MALFORMED_SIGNATURE, `${SIGNATURE_HEADER} is not v0=<64 hex digits>`);
+
+    const timestamp = request.header(TIMESTAMP_HEADER);
+    const checked = verifySecondsTimestamp(timestamp, context.nowMs, context.toleranceSeconds);
+    if (isRejection(checked)) return checked;
+
+    const base = `v0:${timestamp}:`;
+    const expected = context.secrets.map((secret) => hmac('sha256', secret, base, request.body));
+    if (!anyMatches(expected, [digest])) return reject(401, ERROR_CODES.BAD_SIGNATURE, 'signature does not match');
+
+    // Slack sends no delivery ID for some payloads (interactivity without trigger_id,
+    // app_rate_limited). They are never retried, so a digest of the signed bytes is enough to
+    // refuse an exact replay inside the timestamp window.
+    const fallbackId = `sha256-${createHash('sha256').update(base).update(request.body).digest('hex')}`;
+    return decodeUtf8(request.body)?.trimStart().startsWith('{') ? fromJson(request.body, fallbackId) : fromForm(request.body, fallbackId);
+  },
+};
+
+/** Events API: `url_verification` is answered; `event_callback` must carry `event_id` (kept on retries). */
+function fromJson(body: Buffer, fallbackId: string): Verdict {
+  const parsed = parseJsonBody(body);
+  if (isRejection(parsed)) return parsed;
+  const payload = parsed.value;
+  const type = readString(payload, 'type');
+  if (type === 'url_verification') {
+    const challenge = readString(payload, 'challenge');
+    if (challenge === undefined) return reject(400, ERROR_CODES.MALFORMED_BODY, 'url_verification without a challenge');
+    return {
+      ok: true,
+      event: { id: fallbackId, type, payload },
+      handshake: { statusCode: 200, body: JSON.stringify({ challenge }), contentType: 'application/json' },
+    };
+  }
+  const eventId = readString(payload, 'event_id');
+  if (type === 'event_callback' && eventId === undefined) return missingEventId('the body field "event_id"');
+  return {
+    ok: true,
+    event: {
+      id: eventId ?? fallbackId,
+      type: type === 'event_callback' ? readString(payload, 'event.type') : type,
+      payload,
+      groupKey: readString(payload, 'team_id') ?? readString(payload, 'enterprise_id'),
+    },
+  };
+}
+
+/** Slash commands (`command`, `trigger_id`), interactivity (`payload=<json>`) and `ssl_check`. */
+function fromForm(body: Buffer, fallbackId: string): Verdict {
+  const form = parseForm(body);
+  if (form === undefined) return reject(400, ERROR_CODES.MALFORMED_BODY, 'body is neither JSON nor a UTF-8 form');
+  const fields = Object.fromEntries([...form].map(([key, values]) => [key, values.length === 1 ? values[0] : values]));
+
+  if (form.has('ssl_check')) {
+    return { ok: true, event: { id: fallbackId, type: 'ssl_check', payload: fields }, handshake: { statusCode: 200, body: '', contentType: 'text/plain' } };
+  }
+  const interactive = form.get('payload');
+  if (interactive !== undefined) {
+    if (interactive.length !== 1) return reject(400, ERROR_CODES.MALFORMED_BODY, 'form carries several payload fields');
+    const parsed = parseJsonBody(Buffer.from(interactive[0], 'utf8'));
+    if (isRejection(parsed)) return parsed;
+    return {
+      ok: true,
+      event: {
+        id: readString(parsed.value, 'trigger_id') ?? fallbackId,
+        type: readString(parsed.value, 'type'),
+        payload: parsed.value,
+        groupKey: readString(parsed.value, 'team.id') ?? readString(parsed.value, 'enterprise.id'),
+      },
+    };
+  }
+  const command = readString(fields, 'command');
+  if (command === undefined) return reject(400, ERROR_CODES.MALFORMED_BODY, 'form is neither a slash command nor an interactive payload');
+  // trigger_id is unique per invocation; Slack does not retry slash commands.
+  const id = readString(fields, 'trigger_id');
+  if (id === undefined) return missingEventId('the form field "trigger_id"');
+  return { ok: true, event: { id, type: command, payload: fields, groupKey: readString(fields, 'team_id') ?? readString(fields, 'enterprise_id') } };
+}

@@ -1,0 +1,389 @@
+import { CfnOutput, Duration, Lazy, RemovalPolicy, SecretValue, Size, Stack, Validations } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import {
+  DIMENSIONS, ENV, KEY_PREFIX, METRIC_NAMESPACE, METRICS, TABLE, UNSET_SECRET_PLACEHOLDER, type VerifierConfig,
+} from '../lambda/shared/contract';
+import { handlerAsset } from './assets';
+import { WebhookProcessor, type ProcessorOptions } from './processor';
+import type { WebhookProvider } from './provider';
+import { HardenedWebhooksValidationError, PropsValidator } from './validation';
+
+/** Stage throttling of the webhook API. */
+export interface EndpointThrottle {
+  /**
+   * Steady-state requests per second.
+   * @default 100
+   */
+  readonly rateLimit?: number;
+  /**
+   * Burst of requests above the rate.
+   * @default 200
+   */
+  readonly burstLimit?: number;
+}
+
+/** Properties of {@link HardenedWebhookEndpoint}. */
+export interface HardenedWebhookEndpointProps {
+  /** The sender's signing scheme, e.g. `WebhookProvider.stripe()`. */
+  readonly provider: WebhookProvider;
+  /**
+   * The secret holding the signing secret (or a JSON list of active ones, see README).
+   * @default - a new secret holding a placeholder: the endpoint answers 503 until you set the value
+   */
+  readonly signingSecret?: secretsmanager.ISecret;
+  /**
+   * Path of the POST route.
+   * @default 'webhook'
+   */
+  readonly path?: string;
+  /**
+   * How far a signed timestamp may be from the verifier's clock, in either direction.
+   * @default Duration.minutes(5)
+   */
+  readonly timestampTolerance?: Duration;
+  /**
+   * Largest body accepted; larger ones get 413. At most 700 KiB (the SQS message limit less the envelope).
+   * @default Size.kibibytes(256)
+   */
+  readonly maxBodySize?: Size;
+  /**
+   * How long the verifier caches the signing secret; a new value takes effect within this time.
+   * @default Duration.minutes(1)
+   */
+  readonly secretCacheTtl?: Duration;
+  /**
+   * How long event IDs are remembered. Keep it longer than the provider's retry window (Stripe retries for 3 days).
+   * @default Duration.days(7)
+   */
+  readonly idempotencyRetention?: Duration;
+  /**
+   * Stage throttling.
+   * @default - 100 requests per second, bursts of 200
+   */
+  readonly throttle?: EndpointThrottle;
+  /**
+   * Dot-separated JSON path of the value that names the FIFO message group (events of one group
+   * are processed in order, groups in parallel), e.g. `data.object.customer`.
+   * @default - the provider's default (customer, repository, …), else the event ID
+   */
+  readonly messageGroupPath?: string;
+  /**
+   * The public URL senders call, for schemes that sign the URL (Twilio, Square) behind a custom domain.
+   * @default - rebuilt from the request API Gateway receives
+   */
+  readonly publicUrl?: string;
+  /**
+   * Customer-managed key for the table and queues.
+   * @default - AWS-managed encryption (DynamoDB) and SQS-managed encryption (SQS)
+   */
+  readonly encryptionKey?: kms.IKey;
+  /**
+   * What happens to the idempotency table and the created signing secret when the stack is deleted.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Retention of the verifier's and the API's logs.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * Memory of the verifier function, in MiB.
+   * @default 256
+   */
+  readonly verifierMemorySize?: number;
+}
+
+const PATH = /^[A-Za-z0-9._~-]+(?:\/[A-Za-z0-9._~-]+)*$/;
+const MAX_BODY_LIMIT = Size.kibibytes(700);
+
+/**
+ * A webhook receiver the open internet cannot fool: API Gateway → verifier Lambda (signature over
+ * the exact bytes, timestamp window) → DynamoDB conditional-write claim per event ID → one SQS FIFO
+ * queue per processor → your processor functions, each run once per event.
+ */
+export class HardenedWebhookEndpoint extends Construct {
+  /** The REST API. */
+  public readonly api: apigw.RestApi;
+  /** The URL senders post to. */
+  public readonly url: string;
+  /** The idempotency table (verifier claims and processor records). */
+  public readonly table: dynamodb.ITable;
+  /** The secret holding the signing secret(s). */
+  public readonly signingSecret: secretsmanager.ISecret;
+  /** The verifier function. */
+  public readonly verifier: lambda.IFunction;
+  /** The API's JSON access log. */
+  public readonly accessLogGroup: logs.ILogGroup;
+  /** Processors added with {@link addProcessor}. */
+  public readonly processors: WebhookProcessor[] = [];
+  /** The provider's scheme ID, e.g. `stripe`. */
+  public readonly providerId: string;
+
+  private readonly props: HardenedWebhookEndpointProps;
+  private readonly endpointName: string;
+
+  public constructor(scope: Construct, id: string, props: HardenedWebhookEndpointProps) {
+    super(scope, id);
+    validateEndpointProps(props);
+    this.props = props;
+    this.providerId = props.provider.schemeId;
+    this.endpointName = this.node.path;
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+
+    this.signingSecret = props.signingSecret ?? this.createSigningSecret(props, removalPolicy);
+
+    this.table = new dynamodb.Table(this, 'IdempotencyTable', {
+      partitionKey: { name: TABLE.PARTITION_KEY, type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      encryption: props.encryptionKey ? dynamodb.TableEncryption.CUSTOMER_MANAGED : dynamodb.TableEncryption.AWS_MANAGED,
+      encryptionKey: props.encryptionKey,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      timeToLiveAttribute: TABLE.TTL_ATTRIBUTE,
+      removalPolicy,
+    });
+
+    const verifier = this.createVerifier(props);
+    this.verifier = verifier;
+    this.grantVerifier(verifier);
+
+    this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH });
+    this.api = this.createApi(props, verifier);
+    this.url = this.api.urlForPath(`/${props.path ?? 'webhook'}`);
+    new CfnOutput(this, 'Url', { value: this.url, description: `POST ${this.providerId} webhooks here` });
+  }
+
+  /**
+   * Adds a processor: its FIFO queue and dead-letter queue, an event source mapping with partial
+   * batch responses, and only the permissions its runtime needs. The verifier sends every event the
+   * processor subscribes to; the processor's runtime helper runs it once per event ID.
+   */
+  public addProcessor(handler: lambda.IFunction, options: ProcessorOptions): WebhookProcessor {
+    const duplicate = this.processors.find((processor) => processor.name === options.name);
+    if (duplicate) throw new HardenedWebhooksValidationError('addProcessor', [`name must be unique on this endpoint; got ${JSON.stringify(options.name)} twice`]);
+    const processor = new WebhookProcessor(this, options.name, {
+      ...options,
+      handler,
+      table: this.table,
+      recordRetention: this.props.idempotencyRetention ?? Duration.days(7),
+      encryptionKey: this.props.encryptionKey,
+    });
+    iam.Grant.addToPrincipal({ grantee: this.verifier, actions: ['sqs:SendMessage'], resourceArns: [processor.queue.queueArn] });
+    this.props.encryptionKey?.grant(this.verifier, 'kms:GenerateDataKey', 'kms:Decrypt');
+    this.processors.push(processor);
+    return processor;
+  }
+
+  /**
+   * Grants reading the signing secret (`secretsmanager:GetSecretValue`, and decrypt on its key).
+   * Only the verifier needs it; processors never do.
+   */
+  public grantReadSigningSecret(grantee: iam.IGrantable): iam.Grant {
+    const grant = iam.Grant.addToPrincipal({ grantee, actions: ['secretsmanager:GetSecretValue'], resourceArns: [this.signingSecret.secretArn] });
+    this.signingSecret.encryptionKey?.grantDecrypt(grantee);
+    return grant;
+  }
+
+  /** Requests that reached the verifier. */
+  public metricReceived(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRICS.RECEIVED, props);
+  }
+
+  /** Requests refused, optionally for one reason (an error code such as `bad_signature`). */
+  public metricRejected(reason?: string, props?: cloudwatch.MetricOptions): cloudwatch.IMetric {
+    if (reason) return this.metric(METRICS.REJECTED, { ...props, dimensionsMap: { [DIMENSIONS.ENDPOINT]: this.endpointName, [DIMENSIONS.REASON]: reason } });
+    return new cloudwatch.MathExpression({
+      expression: `SUM(SEARCH('{${METRIC_NAMESPACE},${DIMENSIONS.ENDPOINT},${DIMENSIONS.REASON}} MetricName="${METRICS.REJECTED}" ${DIMENSIONS.ENDPOINT}="${this.endpointName}"', 'Sum', 300))`,
+      label: 'Rejected',
+      period: props?.period ?? Duration.minutes(5),
+    });
+  }
+
+  /** Requests whose signature was missing, malformed or wrong. */
+  public metricSignatureFailures(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRICS.SIGNATURE_FAILURES, props);
+  }
+
+  /** Deliveries of events already enqueued. */
+  public metricDuplicates(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRICS.DUPLICATES, props);
+  }
+
+  /** Events enqueued to their processors. */
+  public metricEnqueued(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRICS.ENQUEUED, props);
+  }
+
+  /** DynamoDB or SQS failures that made the verifier answer 503. */
+  public metricDownstreamFailures(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRICS.DOWNSTREAM_FAILURES, props);
+  }
+
+  private metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: METRIC_NAMESPACE,
+      metricName,
+      dimensionsMap: { [DIMENSIONS.ENDPOINT]: this.endpointName },
+      statistic: 'Sum',
+      period: Duration.minutes(5),
+      ...props,
+    });
+  }
+
+  private createSigningSecret(props: HardenedWebhookEndpointProps, removalPolicy: RemovalPolicy): secretsmanager.Secret {
+    const secret = new secretsmanager.Secret(this, 'SigningSecret', {
+      description: `Signing secret for the ${this.providerId} webhook endpoint ${this.node.path}; set it to the value the provider gives you.`,
+      // A placeholder, not a generated value: the provider issues the secret, and until it is set the
+      // verifier answers 503 so that senders retry instead of losing deliveries.
+      secretStringValue: SecretValue.unsafePlainText(UNSET_SECRET_PLACEHOLDER),
+      encryptionKey: props.encryptionKey,
+      removalPolicy,
+    });
+    Validations.of(secret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason: 'The webhook provider issues and rolls the signing secret; Secrets Manager cannot rotate it. A roll is done by storing a JSON list of the new and old values, both accepted during the grace (README, "Rolling the signing secret").',
+    });
+    return secret;
+  }
+
+  private createVerifier(props: HardenedWebhookEndpointProps): lambda.Function {
+    const logGroup = new logs.LogGroup(this, 'VerifierLogs', { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH });
+    const role = new iam.Role(this, 'VerifierRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Webhook verifier: reads the signing secret, claims event IDs, sends to processor queues.',
+    });
+    logGroup.grantWrite(role);
+    const fn = new lambda.Function(this, 'Verifier', {
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      handler: 'index.handler',
+      code: lambda.Code.fromAsset(handlerAsset('verifier')),
+      memorySize: props.verifierMemorySize ?? 256,
+      timeout: Duration.seconds(10),
+      role,
+      logGroup,
+      tracing: lambda.Tracing.ACTIVE,
+      description: `Verifies ${this.providerId} webhook signatures, claims each event once, enqueues to processors.`,
+      environment: {
+        [ENV.VERIFIER_CONFIG]: Lazy.string({ produce: () => Stack.of(this).toJsonString(this.verifierConfig()) }),
+      },
+    });
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'Only the X-Ray statement (xray:PutTraceSegments, xray:PutTelemetryRecords) uses Resource::*; X-Ray has no resource-level permissions. Every other statement names the secret, table (with dynamodb:LeadingKeys) or queue.',
+    });
+    return fn;
+  }
+
+  private verifierConfig(): VerifierConfig {
+    const props = this.props;
+    return {
+      endpointName: this.endpointName,
+      provider: props.provider._config(),
+      signingSecretArn: this.signingSecret.secretArn,
+      secretCacheTtlSeconds: (props.secretCacheTtl ?? Duration.minutes(1)).toSeconds(),
+      toleranceSeconds: (props.timestampTolerance ?? Duration.minutes(5)).toSeconds(),
+      maxBodyBytes: (props.maxBodySize ?? Size.kibibytes(256)).toBytes(),
+      tableName: this.table.tableName,
+      retentionSeconds: (props.idempotencyRetention ?? Duration.days(7)).toSeconds(),
+      groupKeyPath: props.messageGroupPath,
+      publicUrl: props.publicUrl,
+      processors: this.processors.map((processor) => processor._route()),
+    };
+  }
+
+  /** The verifier writes only its own claim and nonce items, reads only the signing secret. */
+  private grantVerifier(verifier: lambda.IFunction): void {
+    this.grantReadSigningSecret(verifier);
+    iam.Grant.addToPrincipal({
+      grantee: verifier,
+      actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+      resourceArns: [this.table.tableArn],
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${KEY_PREFIX.CLAIM}*`, `${KEY_PREFIX.NONCE}*`] } },
+    });
+    this.table.encryptionKey?.grantEncryptDecrypt(verifier);
+  }
+
+  private createApi(props: HardenedWebhookEndpointProps, verifier: lambda.IFunction): apigw.RestApi {
+    const api = new apigw.RestApi(this, 'Api', {
+      description: `${this.providerId} webhook receiver`,
+      endpointConfiguration: { types: [apigw.EndpointType.REGIONAL] },
+      // Every body reaches the verifier base64-encoded: the bytes it checks are the bytes that were signed.
+      binaryMediaTypes: ['*/*'],
+      cloudWatchRole: false,
+      deployOptions: {
+        stageName: 'prod',
+        throttlingRateLimit: props.throttle?.rateLimit ?? 100,
+        throttlingBurstLimit: props.throttle?.burstLimit ?? 200,
+        accessLogDestination: new apigw.LogGroupLogDestination(this.accessLogGroup),
+        accessLogFormat: apigw.AccessLogFormat.jsonWithStandardFields({
+          caller: false, httpMethod: true, ip: true, protocol: true, requestTime: true, resourcePath: true,
+          responseLength: true, status: true, user: false,
+        }),
+        tracingEnabled: true,
+        metricsEnabled: true,
+      },
+    });
+    const validator = new apigw.RequestValidator(this, 'RequestValidator', { restApi: api, validateRequestParameters: true });
+    const requestParameters = Object.fromEntries(props.provider.requiredHeaders.map((header) => [`method.request.header.${header}`, true]));
+    const method = api.root.resourceForPath(props.path ?? 'webhook').addMethod('POST', new apigw.LambdaIntegration(verifier, { proxy: true }), {
+      authorizationType: apigw.AuthorizationType.NONE,
+      requestValidator: validator,
+      requestParameters,
+    });
+    this.acknowledgeApiFindings(api, method);
+    api.addGatewayResponse('MissingSignatureHeader', {
+      type: apigw.ResponseType.BAD_REQUEST_PARAMETERS,
+      statusCode: '400',
+      templates: { 'application/json': '{"error":"missing_header","message":"$context.error.validationErrorString"}' },
+    });
+    api.addGatewayResponse('TooLarge', {
+      type: apigw.ResponseType.REQUEST_TOO_LARGE,
+      statusCode: '413',
+      templates: { 'application/json': '{"error":"body_too_large","message":"$context.error.messageString"}' },
+    });
+    return api;
+  }
+
+  /** Findings inherent to a webhook receiver, each with the reason it is safe. */
+  private acknowledgeApiFindings(api: apigw.RestApi, method: apigw.Method): void {
+    const signatureIsTheAuth = 'Webhook senders (Stripe, GitHub, …) cannot present AWS or Cognito credentials; every request is authenticated by its HMAC/public-key signature in the verifier, which rejects unsigned requests with 401 before anything is stored.';
+    Validations.of(method).acknowledge({ id: 'AwsSolutions-APIG4', reason: signatureIsTheAuth });
+    Validations.of(method).acknowledge({ id: 'AwsSolutions-COG4', reason: signatureIsTheAuth });
+    Validations.of(api).acknowledge({
+      id: 'AwsSolutions-APIG2',
+      reason: 'Request parameters are validated (the provider\'s signature headers are required, 400 otherwise). The body has no schema to check before its signature is verified; the verifier parses it only after verification.',
+    });
+    Validations.of(api.deploymentStage).acknowledge({
+      id: 'AwsSolutions-APIG6',
+      reason: 'JSON access logs are enabled for every request. Execution logging needs the account-wide API Gateway CloudWatch role, which a library must not take over; it can be enabled on api.deploymentStage.',
+    });
+    Validations.of(api.deploymentStage).acknowledge({
+      id: 'AwsSolutions-APIG3',
+      reason: 'Signature verification and stage throttling protect the route; a WAF web ACL is optional because AWS managed rule sets block large legitimate webhook bodies.',
+    });
+  }
+}
+
+function validateEndpointProps(props: HardenedWebhookEndpointProps): void {
+  const v = new PropsValidator('HardenedWebhookEndpoint');
+  v.matches('path', props.path, PATH, 'URL path segments of letters, digits and ._~- separated by "/", without a leading "/"');
+  v.range('timestampTolerance', props.timestampTolerance?.toSeconds(), 1, 3600, ' s');
+  v.range('maxBodySize', props.maxBodySize?.toBytes(), 1, MAX_BODY_LIMIT.toBytes(), ' bytes');
+  v.range('secretCacheTtl', props.secretCacheTtl?.toSeconds(), 0, 900, ' s');
+  v.range('idempotencyRetention', props.idempotencyRetention?.toDays({ integral: false }), 1, 365, ' days');
+  v.range('throttle.rateLimit', props.throttle?.rateLimit, 1, 10000);
+  v.range('throttle.burstLimit', props.throttle?.burstLimit, 1, 5000).integer('throttle.burstLimit', props.throttle?.burstLimit);
+  v.range('verifierMemorySize', props.verifierMemorySize, 128, 10240).integer('verifierMemorySize', props.verifierMemorySize);
+  v.matches('messageGroupPath', props.messageGroupPath, /^[^.\s]+(?:\.[^.\s]+)*$/, 'a dot-separated JSON path such as "data.object.customer"');
+  v.matches('publicUrl', props.publicUrl, /^https:\/\/[^\s]+$/, 'an https:// URL');
+  v.throwIfInvalid();
+}

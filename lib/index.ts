@@ -1,0 +1,4 @@
+export * from './endpoint';
+export * from './processor';
+export * from './provider';
+export { HardenedWebhooksValidationError } from './validation';

@@ -1,0 +1,200 @@
+import { Annotations, Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { DIMENSIONS, ENV, KEY_PREFIX, METRIC_NAMESPACE, METRICS, type ProcessorRoute } from '../lambda/shared/contract';
+import { PropsValidator } from './validation';
+
+/** Options of `HardenedWebhookEndpoint.addProcessor`. */
+export interface ProcessorOptions {
+  /**
+   * The processor's name: its construct ID, the key prefix of its idempotency records and the
+   * `Processor` metric dimension. Letters, digits and hyphens, starting with a letter.
+   */
+  readonly name: string;
+  /**
+   * Event types this processor receives; `*` matches any run of characters (`payment_intent.*`).
+   * @default - every event
+   */
+  readonly eventTypes?: string[];
+  /**
+   * Messages per Lambda invocation (FIFO queues allow at most 10).
+   * @default 10
+   */
+  readonly batchSize?: number;
+  /**
+   * Most concurrent invocations the event source mapping starts (2–1000).
+   * @default 5
+   */
+  readonly maxConcurrency?: number;
+  /**
+   * Receives before a message moves to the processor's dead-letter queue.
+   * @default 5
+   */
+  readonly maxReceiveCount?: number;
+  /**
+   * The queue's visibility timeout; keep it at least six times the function's timeout.
+   * @default - six times the function's timeout when it is known, else 6 minutes
+   */
+  readonly visibilityTimeout?: Duration;
+  /**
+   * How long an unprocessed message is kept.
+   * @default Duration.days(4)
+   */
+  readonly retentionPeriod?: Duration;
+}
+
+/** Properties of {@link WebhookProcessor}; built by `HardenedWebhookEndpoint.addProcessor`. */
+export interface WebhookProcessorProps extends ProcessorOptions {
+  readonly handler: lambda.IFunction;
+  readonly table: dynamodb.ITable;
+  /** How long the processor's completed markers are kept. */
+  readonly recordRetention: Duration;
+  /** Key for the queues, if the endpoint uses a customer-managed key. @default - SQS-managed encryption */
+  readonly encryptionKey?: kms.IKey;
+}
+
+const NAME = /^[A-Za-z][A-Za-z0-9-]{0,39}$/;
+const DEFAULT_FUNCTION_TIMEOUT = Duration.minutes(1);
+
+/**
+ * One processor: its FIFO queue and FIFO dead-letter queue, the event source mapping with partial
+ * batch responses, and exactly the permissions its runtime needs.
+ */
+export class WebhookProcessor extends Construct {
+  public readonly name: string;
+  /** The FIFO queue the verifier sends this processor's events to. */
+  public readonly queue: sqs.IQueue;
+  /** The FIFO dead-letter queue that holds messages that failed `maxReceiveCount` times. */
+  public readonly deadLetterQueue: sqs.IQueue;
+  /** The processor's function. */
+  public readonly handler: lambda.IFunction;
+  /** Event types this processor receives; empty means all. */
+  public readonly eventTypes: readonly string[];
+
+  public constructor(scope: Construct, id: string, props: WebhookProcessorProps) {
+    super(scope, id);
+    validateProcessorOptions(props);
+    this.name = props.name;
+    this.handler = props.handler;
+    this.eventTypes = [...(props.eventTypes ?? [])];
+
+    const encryption = props.encryptionKey
+      ? { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: props.encryptionKey }
+      : { encryption: sqs.QueueEncryption.SQS_MANAGED };
+    const functionTimeout = props.handler instanceof lambda.Function ? props.handler.timeout ?? DEFAULT_FUNCTION_TIMEOUT : DEFAULT_FUNCTION_TIMEOUT;
+
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      fifo: true,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      maxMessageSizeBytes: 1024 * 1024,
+      ...encryption,
+    });
+    this.queue = new sqs.Queue(this, 'Queue', {
+      fifo: true,
+      enforceSSL: true,
+      // Deduplication per message group with per-group throughput: the group is derived from the
+      // verified body, so the same event always lands in the same group and is deduplicated.
+      deduplicationScope: sqs.DeduplicationScope.MESSAGE_GROUP,
+      fifoThroughputLimit: sqs.FifoThroughputLimit.PER_MESSAGE_GROUP_ID,
+      visibilityTimeout: props.visibilityTimeout ?? Duration.seconds(functionTimeout.toSeconds() * 6),
+      retentionPeriod: props.retentionPeriod ?? Duration.days(4),
+      maxMessageSizeBytes: 1024 * 1024,
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount ?? 5 },
+      ...encryption,
+    });
+
+    props.handler.addEventSource(new SqsEventSource(this.queue, {
+      batchSize: props.batchSize ?? 10,
+      maxConcurrency: props.maxConcurrency ?? 5,
+      reportBatchItemFailures: true,
+    }));
+    this.grantIdempotencyRecords(props.handler, props.table);
+    this.configureRuntime(props);
+  }
+
+  /** The route the verifier uses to reach this processor. @internal */
+  public _route(): ProcessorRoute {
+    return { name: this.name, queueUrl: this.queue.queueUrl, eventTypes: this.eventTypes };
+  }
+
+  /** Events this processor's runtime completed. */
+  public metricProcessed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRICS.PROCESSED, props);
+  }
+
+  /** Handler failures (each failed record counts once). */
+  public metricFailures(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRICS.PROCESSOR_FAILURES, props);
+  }
+
+  /** Messages in the dead-letter queue. */
+  public metricDeadLetterMessages(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: Duration.minutes(1), ...props });
+  }
+
+  /** Age of the oldest message waiting in the queue: the processing lag. */
+  public metricOldestMessageAge(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.queue.metricApproximateAgeOfOldestMessage({ statistic: 'Maximum', period: Duration.minutes(1), ...props });
+  }
+
+  private metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: METRIC_NAMESPACE,
+      metricName,
+      dimensionsMap: { [DIMENSIONS.PROCESSOR]: this.name },
+      statistic: 'Sum',
+      period: Duration.minutes(5),
+      ...props,
+    });
+  }
+
+  /**
+   * The runtime keeps one idempotency record per (processor, event): read, write and delete, on
+   * items whose key starts with this processor's prefix only — never the verifier's claims or
+   * another processor's records.
+   */
+  private grantIdempotencyRecords(handler: lambda.IFunction, table: dynamodb.ITable): void {
+    iam.Grant.addToPrincipal({
+      grantee: handler,
+      actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+      resourceArns: [table.tableArn],
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${KEY_PREFIX.PROCESSOR}${this.name}#*`] } },
+    });
+    table.encryptionKey?.grantEncryptDecrypt(handler);
+  }
+
+  private configureRuntime(props: WebhookProcessorProps): void {
+    const environment: Record<string, string> = {
+      [ENV.TABLE_NAME]: props.table.tableName,
+      [ENV.PROCESSOR_NAME]: this.name,
+      [ENV.PROCESSOR_RECORD_TTL_SECONDS]: String(props.recordRetention.toSeconds()),
+    };
+    if (props.handler instanceof lambda.Function) {
+      for (const [key, value] of Object.entries(environment)) props.handler.addEnvironment(key, value);
+    } else {
+      Annotations.of(this).addWarningV2('hardened-webhooks:processorEnvironment',
+        `Processor "${this.name}" is an imported function: set ${Object.keys(environment).join(', ')} on it yourself (see README).`);
+    }
+  }
+}
+
+function validateProcessorOptions(props: ProcessorOptions): void {
+  const v = new PropsValidator('addProcessor');
+  v.matches('name', props.name, NAME, 'letters, digits and hyphens, starting with a letter, at most 40 characters');
+  v.range('batchSize', props.batchSize, 1, 10).integer('batchSize', props.batchSize);
+  v.range('maxConcurrency', props.maxConcurrency, 2, 1000).integer('maxConcurrency', props.maxConcurrency);
+  v.range('maxReceiveCount', props.maxReceiveCount, 1, 1000).integer('maxReceiveCount', props.maxReceiveCount);
+  v.range('visibilityTimeout', props.visibilityTimeout?.toSeconds(), 1, 43200, ' s');
+  v.range('retentionPeriod', props.retentionPeriod?.toSeconds(), 60, 1209600, ' s');
+  for (const pattern of props.eventTypes ?? []) {
+    v.check(typeof pattern === 'string' && pattern.length > 0 && pattern.length <= 256, `eventTypes entries must be 1–256 characters; got ${JSON.stringify(pattern)}`);
+  }
+  v.throwIfInvalid();
+}
