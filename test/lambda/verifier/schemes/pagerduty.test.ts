@@ -17,7 +17,7 @@ function sign(payload: string | Buffer, secret = SECRET): string {
 }
 
 function verify(payload: string | Buffer, header: string | undefined, secrets = [SECRET]) {
-  const headers = header === undefined ? {} : { 'X-PagerDuty-Signature': header };
+  const headers: Record<string, string> = header === undefined ? {} : { 'X-PagerDuty-Signature': header };
   return pagerdutyScheme.verify(inbound({ body: payload, headers }), context(secrets, Date.now()), {});
 }
 

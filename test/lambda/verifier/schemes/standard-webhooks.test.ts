@@ -50,6 +50,7 @@ describe('standard-webhooks scheme', () => {
     };
     const payload = '{"test": 2432232314}';
     expect(handHeaders(payload, SECRET, 1614265330, kat['webhook-id'])['webhook-signature']).toBe(kat['webhook-signature']);
+    expect(new Webhook(SECRET).sign(kat['webhook-id'], new Date(1614265330_000), payload)).toBe(kat['webhook-signature']);
     expect(verify(payload, kat, [SECRET], 1614265330_000)).toMatchObject({ ok: true, event: { id: 'msg_p5jXN8AQM9LWM0D4loKWxJek' } });
   });
 

@@ -1,0 +1,54 @@
+import { ERROR_CODES } from '../../shared/contract';
+import { anyMatches, decodeBase64, hmac, isRejection, reject } from '../crypto';
+import { missingEventId, parseJsonBody, readString } from '../payload';
+import type { SignatureScheme } from './types';
+
+const HEADER = 'x-square-hmacsha256-signature';
+
+export interface SquareOptions {
+  /**
+   * The notification URL exactly as registered in the Square webhook subscription: Square signs it
+   * byte for byte, so a trailing `/`, a port or a different host makes every signature fail.
+   * Absent means the URL the request arrived at.
+   */
+  readonly notificationUrl?: string;
+}
+
+/**
+ * Square: `x-square-hmacsha256-signature: <base64>`, HMAC-SHA256 over `notificationUrl + rawBody`
+ * with the subscription's signature key. No timestamp is signed (the body's `created_at` is, but
+ * Square retries for up to a day with the same body, so it cannot bound replays): replay
+ * protection is the claim on the body's `event_id`, which Square keeps on retries.
+ * Stricter than the SDK: the digest is compared in constant time (the SDK uses `===`).
+ *
+ * Default message group: the object the event is about (`data.id`, e.g. the payment), else the
+ * merchant, so one object's updates stay in order while objects run in parallel.
+ */
+export const squareScheme: SignatureScheme<SquareOptions> = {
+  id: 'square',
+  requiredHeaders: () => [HEADER],
+  verify(request, context, options) {
+    const header = request.header(HEADER);
+    if (header === undefined) return reject(401, ERROR_CODES.MISSING_SIGNATURE, `missing ${HEADER} header`);
+    const digest = decodeBase64(header);
+    if (digest?.length !== 32) return reject(401, ERROR_CODES.MALFORMED_SIGNATURE, `${HEADER} is not the base64 of a SHA-256 digest`);
+
+    const url = options.notificationUrl ?? request.url;
+    const expected = context.secrets.map((secret) => hmac('sha256', secret, url, request.body));
+    if (!anyMatches(expected, [digest])) return reject(401, ERROR_CODES.BAD_SIGNATURE, 'signature does not match');
+
+    const parsed = parseJsonBody(request.body);
+    if (isRejection(parsed)) return parsed;
+    const id = readString(parsed.value, 'event_id');
+    if (id === undefined) return missingEventId('the body field "event_id"');
+    return {
+      ok: true,
+      event: {
+        id,
+        type: readString(parsed.value, 'type'),
+        payload: parsed.value,
+        groupKey: readString(parsed.value, 'data.id') ?? readString(parsed.value, 'merchant_id'),
+      },
+    };
+  },
+};

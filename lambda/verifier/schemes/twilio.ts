@@ -1,0 +1,120 @@
+import { createHash } from 'node:crypto';
+import { ERROR_CODES } from '../../shared/contract';
+import { anyMatches, constantTimeEqual, decodeBase64, decodeHex, hmac, isRejection, reject, type HmacAlgorithm } from '../crypto';
+import { parseForm, parseJsonBody, readString } from '../payload';
+import type { SignatureScheme } from './types';
+
+const SIGNATURE_HEADER = 'X-Twilio-Signature';
+const SETTINGS_HEADER = 'X-Twilio-Webhooks-Signature-Settings';
+const ALGORITHMS: Readonly<Record<string, HmacAlgorithm>> = { HMAC_SHA1: 'sha1', HMAC_SHA256: 'sha256' };
+
+/** Options for Twilio; none. The secret is the Auth Token or the SharedKey secret (both may be active). */
+export type TwilioOptions = Record<string, never>;
+
+/**
+ * Twilio: `X-Twilio-Signature: <base64>`, HMAC-SHA1 (or HMAC-SHA256 when
+ * `X-Twilio-Webhooks-Signature-Settings` names it, for SharedKey webhooks) over the URL Twilio
+ * requested followed by every form parameter, sorted by name, as `name + value` (repeated values
+ * de-duplicated and sorted). JSON bodies are signed through the URL's `bodySHA256` parameter.
+ *
+ * Nothing time-bound is signed, so a captured request verifies forever: replay protection is the
+ * event-ID claim alone, for as long as the claim is retained. That is why the event ID is derived
+ * from the signed content (`<MessageSid|CallSid|twilio>:<sha256 of URL and sorted parameters>`)
+ * rather than taken from `I-Twilio-Idempotency-Token`, which is not signed: a replay carrying a
+ * fresh token would otherwise pass as a new event. Twilio's retries resend the same URL and
+ * parameters, so they keep the ID; two callbacks with identical URL and parameters are one event.
+ *
+ * Default message group: the conversation, call or message SID, so one resource's callbacks
+ * (queued → sent → delivered) stay in order.
+ */
+export const twilioScheme: SignatureScheme<TwilioOptions> = {
+  id: 'twilio',
+  requiredHeaders: () => [SIGNATURE_HEADER],
+  verify(request, context) {
+    const header = request.header(SIGNATURE_HEADER);
+    if (header === undefined) return reject(401, ERROR_CODES.MISSING_SIGNATURE, `missing ${SIGNATURE_HEADER} header`);
+    const algorithm = readAlgorithm(request.header(SETTINGS_HEADER));
+    if (algorithm === undefined) return reject(401, ERROR_CODES.MALFORMED_SIGNATURE, `${SETTINGS_HEADER} names an unsupported algorithm`);
+    const digest = decodeBase64(header);
+    if (digest?.length !== (algorithm === 'sha1' ? 20 : 32)) return reject(401, ERROR_CODES.MALFORMED_SIGNATURE, `${SIGNATURE_HEADER} is not a base64 ${algorithm} digest`);
+
+    let bodyHash: string | null;
+    try {
+      bodyHash = new URL(request.url).searchParams.get('bodySHA256');
+    } catch {
+      return reject(400, ERROR_CODES.MALFORMED_REQUEST, 'the request URL cannot be parsed');
+    }
+    // With bodySHA256 the body is JSON and only the URL is signed; otherwise the body is a form.
+    const form = bodyHash === null ? parseForm(request.body) : new Map<string, string[]>();
+    if (form === undefined) return reject(400, ERROR_CODES.MALFORMED_BODY, 'body is not a UTF-8 form');
+    const params = [...form.keys()].sort().map((name) => [name, [...new Set(form.get(name))].sort()] as const);
+    const suffix = params.map(([name, values]) => values.map((value) => name + value).join('')).join('');
+
+    const expected = context.secrets.flatMap((secret) => urlVariants(request.url).map((url) => hmac(algorithm, secret, url, suffix)));
+    if (!anyMatches(expected, [digest])) return reject(401, ERROR_CODES.BAD_SIGNATURE, 'signature does not match');
+    if (bodyHash !== null) {
+      const actual = createHash('sha256').update(request.body).digest();
+      if (!constantTimeEqual(actual, decodeHex(bodyHash) ?? Buffer.alloc(0))) return reject(401, ERROR_CODES.BAD_SIGNATURE, 'body does not match the signed bodySHA256');
+    }
+
+    const parsed = bodyHash === null ? { value: Object.fromEntries(params.map(([name, values]) => [name, values.length === 1 ? values[0] : values])) } : parseJsonBody(request.body);
+    if (isRejection(parsed)) return parsed;
+    const payload = parsed.value;
+    const contentDigest = createHash('sha256').update(JSON.stringify([request.url, params])).digest('hex');
+    const sid = readString(payload, 'MessageSid') ?? readString(payload, 'CallSid') ?? 'twilio';
+    return {
+      ok: true,
+      event: {
+        id: `${sid}:${contentDigest}`,
+        type: eventType(payload),
+        payload,
+        groupKey: readString(payload, 'ConversationSid') ?? readString(payload, 'CallSid') ?? readString(payload, 'MessageSid'),
+      },
+    };
+  },
+};
+
+/** `key=…,algorithm=…`; absent (or no `algorithm=`) means the Auth Token's HMAC-SHA1. */
+function readAlgorithm(settings: string | undefined): HmacAlgorithm | undefined {
+  for (const part of (settings ?? '').split(',')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === 'algorithm' && part.slice(eq + 1).trim() !== '') {
+      const name = part.slice(eq + 1).trim().toUpperCase();
+      return Object.prototype.hasOwnProperty.call(ALGORITHMS, name) ? ALGORITHMS[name] : undefined;
+    }
+  }
+  return 'sha1';
+}
+
+/**
+ * The URL as Twilio may have signed it: as received, with and without the port (Twilio signs the
+ * URL as configured, `:443` or not), and with the query re-encoded as `%20` rather than `+` because
+ * API Gateway hands the query over decoded and the original encoding is lost.
+ */
+function urlVariants(url: string): string[] {
+  const variants = new Set<string>();
+  for (const candidate of [url, rfc3986Query(url)]) {
+    variants.add(candidate);
+    const match = /^(https?:\/\/)([^/?#:@]+)(:\d+)?(.*)$/is.exec(candidate);
+    if (!match) continue;
+    const [, scheme, host, port, rest] = match;
+    variants.add(port ? scheme + host + rest : `${scheme}${host}${scheme.toLowerCase() === 'https://' ? ':443' : ':80'}${rest}`);
+  }
+  return [...variants];
+}
+
+function rfc3986Query(url: string): string {
+  const at = url.indexOf('?');
+  if (at < 0) return url;
+  const pairs = [...new URLSearchParams(url.slice(at + 1))].map(([name, value]) => `${encodeURIComponent(name)}=${encodeURIComponent(value)}`);
+  return `${url.slice(0, at + 1)}${pairs.join('&')}`;
+}
+
+/** Conversations' `EventType`, conference `StatusCallbackEvent`, else `message.<status>` / `call.<status>`. */
+function eventType(payload: unknown): string | undefined {
+  const named = readString(payload, 'EventType') ?? readString(payload, 'StatusCallbackEvent') ?? readString(payload, 'type');
+  if (named !== undefined) return named;
+  if (readString(payload, 'MessageSid') !== undefined) return `message.${readString(payload, 'MessageStatus') ?? readString(payload, 'SmsStatus') ?? 'unknown'}`;
+  if (readString(payload, 'CallSid') !== undefined) return `call.${readString(payload, 'CallStatus') ?? 'unknown'}`;
+  return undefined;
+}

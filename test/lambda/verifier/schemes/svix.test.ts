@@ -1,0 +1,99 @@
+import { createHmac } from 'node:crypto';
+import { Webhook } from 'svix';
+import { svixScheme, type StandardWebhooksOptions } from '../../../../lambda/verifier/schemes/standard-webhooks';
+import { context, inbound } from '../../../support/requests';
+
+const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+const OTHER_SECRET = `whsec_${Buffer.alloc(24, 9).toString('base64')}`;
+const MSG_ID = 'msg_2KWPBgLlAfxdpx2AI54pPJ85f4W';
+const NOW_S = 1_700_000_000;
+const NOW_MS = NOW_S * 1000;
+const body = JSON.stringify({ type: 'user.created', data: { id: 'user_1' } });
+
+type Headers = Record<string, string>;
+
+function sdkHeaders(payload: string, secret = SECRET, timestampS = NOW_S, id = MSG_ID): Headers {
+  const signature = new Webhook(secret).sign(id, new Date(timestampS * 1000), payload);
+  return { 'svix-id': id, 'svix-timestamp': String(timestampS), 'svix-signature': signature };
+}
+
+function handHeaders(payload: string, secret = SECRET, timestampS = NOW_S, id = MSG_ID): Headers {
+  const key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64');
+  const mac = createHmac('sha256', key).update(`${id}.${timestampS}.${payload}`).digest('base64');
+  return { 'svix-id': id, 'svix-timestamp': String(timestampS), 'svix-signature': `v1,${mac}` };
+}
+
+function rename(headers: Headers, from: string, to: string): Headers {
+  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.replace(from, to), value]));
+}
+
+function verify(payload: string, headers: Headers, secrets = [SECRET], nowMs = NOW_MS, options: StandardWebhooksOptions = {}) {
+  return svixScheme.verify(inbound({ body: payload, headers }), context(secrets, nowMs), options);
+}
+
+function withSdkClock<T>(nowMs: number, run: () => T): T {
+  const spy = jest.spyOn(Date, 'now').mockReturnValue(nowMs);
+  try {
+    return run();
+  } finally {
+    spy.mockRestore();
+  }
+}
+
+describe('svix scheme', () => {
+  test('accepts a request signed by the svix SDK, with svix-id as the event ID and the body type', () => {
+    expect(svixScheme.id).toBe('svix');
+    expect(verify(body, sdkHeaders(body))).toEqual({ ok: true, event: { id: MSG_ID, type: 'user.created', payload: JSON.parse(body) } });
+  });
+
+  test('reproduces the Standard Webhooks known-answer vector under svix-* headers (svix signs the same value)', () => {
+    const payload = '{"test": 2432232314}';
+    const signature = 'v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=';
+    expect(new Webhook(SECRET).sign('msg_p5jXN8AQM9LWM0D4loKWxJek', new Date(1614265330_000), payload)).toBe(signature);
+    const kat = { 'svix-id': 'msg_p5jXN8AQM9LWM0D4loKWxJek', 'svix-timestamp': '1614265330', 'svix-signature': signature };
+    expect(verify(payload, kat, [SECRET], 1614265330_000)).toMatchObject({ ok: true, event: { id: 'msg_p5jXN8AQM9LWM0D4loKWxJek' } });
+  });
+
+  test('what our tests sign by hand is accepted by the svix SDK', () => {
+    const headers = handHeaders(body);
+    expect(withSdkClock(NOW_MS, () => new Webhook(SECRET).verify(body, headers))).toEqual(JSON.parse(body));
+  });
+
+  test('rejects a tampered body, a wrong secret, a missing header and malformed signatures', () => {
+    expect(verify(body.replace('user_1', 'user_2'), sdkHeaders(body))).toMatchObject({ ok: false, status: 401, code: 'bad_signature' });
+    expect(verify(body, sdkHeaders(body, OTHER_SECRET))).toMatchObject({ ok: false, code: 'bad_signature' });
+    const { 'svix-signature': _dropped, ...unsigned } = sdkHeaders(body);
+    expect(verify(body, unsigned)).toMatchObject({ ok: false, status: 401, code: 'missing_signature' });
+    expect(verify(body, { ...sdkHeaders(body), 'svix-signature': 'v1,%%%' })).toMatchObject({ ok: false, code: 'malformed_signature' });
+    expect(verify(body, { ...sdkHeaders(body), 'svix-timestamp': 'yesterday' })).toMatchObject({ ok: false, code: 'malformed_timestamp' });
+  });
+
+  test('rejects stale and future timestamps', () => {
+    expect(verify(body, sdkHeaders(body, SECRET, NOW_S - 301))).toMatchObject({ ok: false, code: 'timestamp_out_of_window' });
+    expect(verify(body, sdkHeaders(body, SECRET, NOW_S + 301))).toMatchObject({ ok: false, code: 'timestamp_out_of_window' });
+    expect(verify(body, sdkHeaders(body, SECRET, NOW_S + 60), [SECRET], NOW_MS)).toMatchObject({ ok: true });
+  });
+
+  test('accepts any of several v1 entries and any of several active secrets', () => {
+    const stale = `v1,${Buffer.alloc(32, 1).toString('base64')}`;
+    const headers = { ...sdkHeaders(body), 'svix-signature': `${stale} ${sdkHeaders(body)['svix-signature']}` };
+    expect(verify(body, headers)).toMatchObject({ ok: true });
+    expect(verify(body, sdkHeaders(body, OTHER_SECRET), [SECRET, OTHER_SECRET])).toMatchObject({ ok: true });
+  });
+
+  test('reads svix-* by default, webhook-* with headerPrefix webhook, and both with either', () => {
+    const unbranded = rename(sdkHeaders(body), 'svix-', 'webhook-');
+    expect(verify(body, unbranded)).toMatchObject({ ok: false, code: 'missing_signature' });
+    expect(verify(body, unbranded, [SECRET], NOW_MS, { headerPrefix: 'webhook' })).toMatchObject({ ok: true });
+    expect(verify(body, unbranded, [SECRET], NOW_MS, { headerPrefix: 'either' })).toMatchObject({ ok: true });
+    expect(verify(body, sdkHeaders(body), [SECRET], NOW_MS, { headerPrefix: 'either' })).toMatchObject({ ok: true });
+    expect(svixScheme.requiredHeaders({})).toEqual(['svix-id', 'svix-timestamp', 'svix-signature']);
+  });
+
+  test('unlike the SDK, the three headers must come from one family (the SDK mixes them field by field)', () => {
+    const { 'svix-id': id, ...rest } = sdkHeaders(body);
+    const mixed = { ...rest, 'webhook-id': id };
+    expect(withSdkClock(NOW_MS, () => new Webhook(SECRET).verify(body, mixed))).toEqual(JSON.parse(body));
+    expect(verify(body, mixed, [SECRET], NOW_MS, { headerPrefix: 'either' })).toMatchObject({ ok: false, status: 401, code: 'missing_header' });
+  });
+});

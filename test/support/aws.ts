@@ -1,0 +1,21 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SQSClient } from '@aws-sdk/client-sqs';
+
+/** The moto server started by the global set-up; fails loudly if the suite runs without it. */
+export function motoEndpoint(): string {
+  const endpoint = process.env.HW_MOTO_ENDPOINT;
+  if (!endpoint) throw new Error('HW_MOTO_ENDPOINT is not set: run the suite with jest (its global set-up starts moto)');
+  return endpoint;
+}
+
+const common = () => ({ endpoint: motoEndpoint(), region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+
+export const dynamoDb = () => new DynamoDBClient(common());
+export const sqs = () => new SQSClient(common());
+export const secretsManager = () => new SecretsManagerClient(common());
+
+/** A name no other test uses, so suites can share one emulator. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+}
