@@ -60,7 +60,10 @@ export interface WebhookProcessorProps extends ProcessorOptions {
 }
 
 const NAME = /^[A-Za-z][A-Za-z0-9-]{0,39}$/;
+/** Assumed for imported functions, whose timeout is unknown. */
 const DEFAULT_FUNCTION_TIMEOUT = Duration.minutes(1);
+/** What Lambda uses when a function sets no timeout. */
+const LAMBDA_DEFAULT_TIMEOUT = Duration.seconds(3);
 
 /**
  * One processor: its FIFO queue and FIFO dead-letter queue, the event source mapping with partial
@@ -87,7 +90,7 @@ export class WebhookProcessor extends Construct {
     const encryption = props.encryptionKey
       ? { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: props.encryptionKey }
       : { encryption: sqs.QueueEncryption.SQS_MANAGED };
-    const functionTimeout = props.handler instanceof lambda.Function ? props.handler.timeout ?? DEFAULT_FUNCTION_TIMEOUT : DEFAULT_FUNCTION_TIMEOUT;
+    const functionTimeout = props.handler instanceof lambda.Function ? props.handler.timeout ?? LAMBDA_DEFAULT_TIMEOUT : DEFAULT_FUNCTION_TIMEOUT;
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       fifo: true,

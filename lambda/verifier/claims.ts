@@ -74,6 +74,15 @@ export class ClaimStore {
     }
   }
 
+  /** Forgets a nonce whose request could not be enqueued, so the sender's retry is not refused. */
+  public async releaseNonce(nonce: string): Promise<void> {
+    try {
+      await this.client.send(new DeleteItemCommand({ TableName: this.tableName, Key: { [TABLE.PARTITION_KEY]: { S: `${KEY_PREFIX.NONCE}${safeId(nonce)}` } } }));
+    } catch (error) {
+      throw new DownstreamError('release', { cause: error });
+    }
+  }
+
   /**
    * Records that every matched queue holds the message. Unconditional: if the claim was released
    * meanwhile by a failed concurrent attempt, this attempt's sends still succeeded, so ENQUEUED is true.

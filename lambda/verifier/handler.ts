@@ -13,7 +13,7 @@ import type { SigningSecretCache } from './secrets';
 /** Collaborators the verifier calls; built once per container, replaced in tests. */
 export interface VerifierDependencies {
   readonly secrets: Pick<SigningSecretCache, 'active'>;
-  readonly claims: Pick<ClaimStore, 'claim' | 'markEnqueued' | 'release' | 'recordNonce'>;
+  readonly claims: Pick<ClaimStore, 'claim' | 'markEnqueued' | 'release' | 'recordNonce' | 'releaseNonce'>;
   readonly dispatcher: Pick<Dispatcher, 'enqueue'>;
   readonly clock?: () => number;
   /** Structured log sink; receives no secret, token or full signature. */
@@ -101,15 +101,19 @@ export function createVerifier(config: VerifierConfig, deps: VerifierDependencie
       contentType: request.header('content-type'),
       receivedAtMs,
     };
+    let nonceRecorded = false;
     try {
-      if (event.nonce !== undefined && !(await deps.claims.recordNonce(event.nonce, 2 * config.toleranceSeconds + 60))) {
-        return refuse(401, ERROR_CODES.REPLAYED, 'this signed request was already received');
+      if (event.nonce !== undefined) {
+        if (!(await deps.claims.recordNonce(event.nonce, 2 * config.toleranceSeconds + 60))) {
+          return refuse(401, ERROR_CODES.REPLAYED, 'this signed request was already received');
+        }
+        nonceRecorded = true;
       }
       const claim = await deps.claims.claim(event.id, event.type);
       if (claim.kind === 'enqueued') {
         metric(METRICS.DUPLICATES, endpoint);
         log({ level: 'INFO', msg: 'duplicate', eventId: event.id });
-        return jsonResponse(200, { status: 'duplicate', id: event.id });
+        return acknowledge(event, 'duplicate');
       }
       try {
         await deps.dispatcher.enqueue(routes, delivery);
@@ -120,13 +124,22 @@ export function createVerifier(config: VerifierConfig, deps: VerifierDependencie
       await deps.claims.markEnqueued(event.id);
       metric(METRICS.ENQUEUED, endpoint);
       log({ level: 'INFO', msg: claim.kind === 'claimed' ? 'accepted' : 'recovered unfinished claim', eventId: event.id, eventType: event.type, processors: routes.map((route) => route.name) });
-      return jsonResponse(200, { status: 'accepted', id: event.id });
+      return acknowledge(event, 'accepted');
     } catch (error) {
       if (!(error instanceof DownstreamError)) throw error;
+      // The sender will retry with the same signed request: its nonce must not be held against it.
+      if (nonceRecorded) await deps.claims.releaseNonce(event.nonce as string).catch(() => undefined);
       metric(METRICS.DOWNSTREAM_FAILURES, endpoint);
       return refuse(503, ERROR_CODES.DOWNSTREAM_UNAVAILABLE, `${error.step} failed; retry later`, { eventId: event.id, cause: describe(error.cause) });
     }
   }
+}
+
+function acknowledge(event: VerifiedEvent, status: 'accepted' | 'duplicate'): APIGatewayProxyResult {
+  if (event.acknowledgement) {
+    return { statusCode: event.acknowledgement.statusCode, headers: { 'content-type': event.acknowledgement.contentType }, body: event.acknowledgement.body };
+  }
+  return jsonResponse(200, { status, id: event.id });
 }
 
 function describe(error: unknown): string {

@@ -2,7 +2,7 @@ import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { ERROR_CODES } from '../../shared/contract';
 import { decodeHex, isRejection, reject, verifySecondsTimestamp } from '../crypto';
 import { missingEventId, parseJsonBody, readPath, readString } from '../payload';
-import type { SignatureScheme } from './types';
+import type { HandshakeReply, SignatureScheme } from './types';
 
 const SIGNATURE_HEADER = 'X-Signature-Ed25519';
 const TIMESTAMP_HEADER = 'X-Signature-Timestamp';
@@ -62,11 +62,23 @@ export const discordScheme: SignatureScheme<DiscordOptions> = {
     const kind = readPath(parsed.value, 'type');
     if (typeof kind !== 'number' || !Number.isInteger(kind)) return reject(400, ERROR_CODES.MALFORMED_BODY, 'the body field "type" is not an integer');
 
-    const event = { id, type: typeName(kind, readString(parsed.value, 'data.name')), payload: parsed.value };
+    const event = { id, type: typeName(kind, readString(parsed.value, 'data.name')), payload: parsed.value, acknowledgement: deferredReply(kind) };
     if (kind === PING) return { ok: true, event, handshake: { statusCode: 200, contentType: 'application/json', body: '{"type":1}' } };
     return { ok: true, event };
   },
 };
+
+/**
+ * Discord needs an interaction response within 3 s, before any processor runs: a deferred one lets
+ * the processor answer later through the interaction's follow-up webhook.
+ */
+function deferredReply(kind: number): HandshakeReply | undefined {
+  const type = DEFERRED_RESPONSE[kind];
+  return type === undefined ? undefined : { statusCode: 200, contentType: 'application/json', body: JSON.stringify(kind === 4 ? { type, data: { choices: [] } } : { type }) };
+}
+
+/** Interaction type → response type: deferred message (5), deferred update (6), empty autocomplete (8). */
+const DEFERRED_RESPONSE: Readonly<Record<number, number>> = { 2: 5, 3: 6, 4: 8, 5: 5 };
 
 function typeName(kind: number, command: string | undefined): string {
   const name = TYPE_NAMES[kind] ?? `TYPE_${kind}`;

@@ -1,5 +1,13 @@
+import { discordScheme } from './discord';
 import { githubScheme } from './github';
 import { hmacScheme } from './hmac';
+import { intercomScheme } from './intercom';
+import { linearScheme } from './linear';
+import { mailgunScheme } from './mailgun';
+import { paddleScheme } from './paddle';
+import { pagerdutyScheme } from './pagerduty';
+import { sendgridScheme } from './sendgrid';
+import { standardWebhooksScheme, svixScheme } from './standard-webhooks';
 import { stripeScheme } from './stripe';
 import type { SignatureScheme } from './types';
 
@@ -11,6 +19,15 @@ export const SCHEMES: Readonly<Record<string, SignatureScheme<never>>> = Object.
   [stripeScheme.id]: stripeScheme,
   [githubScheme.id]: githubScheme,
   [hmacScheme.id]: hmacScheme,
+  [mailgunScheme.id]: mailgunScheme,
+  [sendgridScheme.id]: sendgridScheme,
+  [pagerdutyScheme.id]: pagerdutyScheme,
+  [discordScheme.id]: discordScheme,
+  [standardWebhooksScheme.id]: standardWebhooksScheme,
+  [svixScheme.id]: svixScheme,
+  [paddleScheme.id]: paddleScheme,
+  [intercomScheme.id]: intercomScheme,
+  [linearScheme.id]: linearScheme,
 });
 
 export function schemeById(id: string): SignatureScheme<Record<string, unknown>> | undefined {

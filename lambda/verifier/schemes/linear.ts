@@ -14,7 +14,7 @@ export interface LinearOptions {
    *   The header is not signed, so someone replaying a captured request within the timestamp window
    *   could change it; the payload ID cannot be changed, but is only stable across Linear's retries
    *   if Linear re-sends the same payload with a fresh `webhookTimestamp`.
-   * Defaults to `delivery`.
+   * Defaults to `payload`: the signed body cannot be altered by a replay.
    */
   readonly eventIdSource?: 'delivery' | 'payload';
 }
@@ -42,15 +42,15 @@ export const linearScheme: SignatureScheme<LinearOptions> = {
     const parsed = parseJsonBody(request.body);
     if (isRejection(parsed)) return parsed;
     const timestampMs = readPath(parsed.value, 'webhookTimestamp');
-    if (typeof timestampMs !== 'number' || !Number.isSafeInteger(timestampMs) || timestampMs < 0) {
-      return reject(401, ERROR_CODES.MALFORMED_TIMESTAMP, 'body field "webhookTimestamp" is not a whole number of milliseconds');
+    if (typeof timestampMs !== 'number' || !Number.isFinite(timestampMs) || timestampMs < 0) {
+      return reject(401, ERROR_CODES.MALFORMED_TIMESTAMP, 'body field "webhookTimestamp" is not a number of milliseconds');
     }
     const outOfWindow = checkWindow(timestampMs, context.nowMs, context.toleranceSeconds);
     if (outOfWindow) return outOfWindow;
 
     const type = readString(parsed.value, 'type');
     const action = readString(parsed.value, 'action');
-    const delivery = options.eventIdSource === 'payload' ? undefined : request.header(DELIVERY_HEADER) || undefined;
+    const delivery = options.eventIdSource === 'delivery' ? request.header(DELIVERY_HEADER) || undefined : undefined;
     const id = delivery ?? payloadId(parsed.value, type, action);
     if (id === undefined) return missingEventId(`the ${DELIVERY_HEADER} header or the body fields "webhookId" and "createdAt"`);
     return {
@@ -65,7 +65,7 @@ export const linearScheme: SignatureScheme<LinearOptions> = {
   },
 };
 
-/** Every field but `webhookTimestamp` (new on each attempt) that tells one event from another. */
+/** Signed fields that tell events apart, leaving out `webhookTimestamp`: it must be fresh on every attempt. */
 function payloadId(payload: unknown, type: string | undefined, action: string | undefined): string | undefined {
   const webhookId = readString(payload, 'webhookId');
   const createdAt = readString(payload, 'createdAt');

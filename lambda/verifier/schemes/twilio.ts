@@ -110,11 +110,11 @@ function rfc3986Query(url: string): string {
   return `${url.slice(0, at + 1)}${pairs.join('&')}`;
 }
 
-/** Conversations' `EventType`, conference `StatusCallbackEvent`, else `message.<status>` / `call.<status>`. */
+/** Conversations' `EventType`, conference `StatusCallbackEvent`, else `message[.<status>]` / `call[.<status>]`. */
 function eventType(payload: unknown): string | undefined {
   const named = readString(payload, 'EventType') ?? readString(payload, 'StatusCallbackEvent') ?? readString(payload, 'type');
   if (named !== undefined) return named;
-  if (readString(payload, 'MessageSid') !== undefined) return `message.${readString(payload, 'MessageStatus') ?? readString(payload, 'SmsStatus') ?? 'unknown'}`;
-  if (readString(payload, 'CallSid') !== undefined) return `call.${readString(payload, 'CallStatus') ?? 'unknown'}`;
-  return undefined;
+  const resource = readString(payload, 'MessageSid') !== undefined ? 'message' : readString(payload, 'CallSid') !== undefined ? 'call' : undefined;
+  const status = readString(payload, 'MessageStatus') ?? readString(payload, 'SmsStatus') ?? readString(payload, 'CallStatus');
+  return resource && status ? `${resource}.${status}` : resource;
 }

@@ -41,6 +41,11 @@ export interface VerifiedEvent {
    * refuses a second request carrying it, independently of the event ID.
    */
   readonly nonce?: string;
+  /**
+   * The response to send once the event is enqueued (or found to be a duplicate), when the provider
+   * expects a particular body rather than the verifier's default JSON (Discord's deferred response).
+   */
+  readonly acknowledgement?: HandshakeReply;
 }
 
 /** A reply the provider expects instead of normal processing (URL verification, ping). */

@@ -42,7 +42,13 @@ describe('discord scheme', () => {
     await expect(verifyKey(command, signature, String(NOW_S), OTHER.publicHex)).resolves.toBe(false);
     expect(verify(command, signature)).toEqual({
       ok: true,
-      event: { id: '1170000000000000001', type: 'APPLICATION_COMMAND.deploy', payload: JSON.parse(command) },
+      event: {
+        id: '1170000000000000001',
+        type: 'APPLICATION_COMMAND.deploy',
+        payload: JSON.parse(command),
+        // Discord wants an interaction response within 3 s: the verifier defers, the processor follows up.
+        acknowledgement: { statusCode: 200, contentType: 'application/json', body: '{"type":5}' },
+      },
     });
   });
 

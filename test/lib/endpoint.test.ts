@@ -1,0 +1,289 @@
+import { Duration, RemovalPolicy, Size, Stack } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { ENV, TABLE, UNSET_SECRET_PLACEHOLDER, type VerifierConfig } from '../../lambda/shared/contract';
+import { EventField, HardenedWebhookEndpoint, WebhookProvider, type HardenedWebhookEndpointProps } from '../../lib';
+import { endpointStack, placeholderFunction, template } from '../support/stacks';
+
+function stripeEndpoint(extra: Partial<HardenedWebhookEndpointProps> = {}) {
+  const built = endpointStack({ provider: WebhookProvider.stripe(), ...extra });
+  const fulfilment = placeholderFunction(built.stack, 'Fulfilment');
+  const audit = placeholderFunction(built.stack, 'Audit');
+  built.endpoint.addProcessor(fulfilment, { name: 'fulfilment', eventTypes: ['payment_intent.*'] });
+  built.endpoint.addProcessor(audit, { name: 'audit', batchSize: 5, maxConcurrency: 3, maxReceiveCount: 3 });
+  return { ...built, fulfilment, audit, t: template(built.stack) };
+}
+
+/** The verifier's configuration with CloudFormation tokens left as they are. */
+function verifierConfig(stack: Stack): VerifierConfig {
+  const functions = template(stack).findResources('AWS::Lambda::Function', { Properties: { Environment: { Variables: { [ENV.VERIFIER_CONFIG]: Match.anyValue() } } } });
+  const [fn] = Object.values(functions);
+  const joined = fn.Properties.Environment.Variables[ENV.VERIFIER_CONFIG]['Fn::Join'][1] as unknown[];
+  const text = joined.map((part) => (typeof part === 'string' ? part : `<${Object.values(part as object)[0]}>`)).join('');
+  return JSON.parse(text.replace(/<([^>]+)>/g, (_m, ref) => String(Array.isArray(ref) ? ref[0] : ref))) as VerifierConfig;
+}
+
+describe('HardenedWebhookEndpoint: API Gateway', () => {
+  test('a regional REST API that passes every body through as binary, so the verifier sees the signed bytes', () => {
+    const { t } = stripeEndpoint();
+    t.hasResourceProperties('AWS::ApiGateway::RestApi', {
+      BinaryMediaTypes: ['*/*'],
+      EndpointConfiguration: { Types: ['REGIONAL'] },
+    });
+  });
+
+  test('one POST route with Lambda proxy integration, no other methods', () => {
+    const { t } = stripeEndpoint();
+    t.resourceCountIs('AWS::ApiGateway::Method', 1);
+    t.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'POST',
+      AuthorizationType: 'NONE',
+      Integration: { Type: 'AWS_PROXY', IntegrationHttpMethod: 'POST' },
+    });
+    t.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: 'webhook' });
+  });
+
+  test('the path is configurable, including nested segments', () => {
+    const { t } = stripeEndpoint({ path: 'hooks/stripe' });
+    t.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: 'hooks' });
+    t.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: 'stripe' });
+  });
+
+  test('a request validator requires the provider signature header before the Lambda runs', () => {
+    const { t } = stripeEndpoint();
+    t.hasResourceProperties('AWS::ApiGateway::RequestValidator', { ValidateRequestParameters: true });
+    t.hasResourceProperties('AWS::ApiGateway::Method', {
+      RequestParameters: { 'method.request.header.Stripe-Signature': true },
+      RequestValidatorId: Match.anyValue(),
+    });
+    t.hasResourceProperties('AWS::ApiGateway::GatewayResponse', { ResponseType: 'BAD_REQUEST_PARAMETERS', StatusCode: '400' });
+    t.hasResourceProperties('AWS::ApiGateway::GatewayResponse', { ResponseType: 'REQUEST_TOO_LARGE', StatusCode: '413' });
+  });
+
+  test('GitHub requires its signature and delivery headers', () => {
+    const { stack } = endpointStack({ provider: WebhookProvider.github() });
+    template(stack).hasResourceProperties('AWS::ApiGateway::Method', {
+      RequestParameters: { 'method.request.header.X-Hub-Signature-256': true, 'method.request.header.X-GitHub-Delivery': true },
+    });
+  });
+
+  test('stage throttling has safe defaults and can be changed', () => {
+    stripeEndpoint().t.hasResourceProperties('AWS::ApiGateway::Stage', {
+      MethodSettings: Match.arrayWith([Match.objectLike({ ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 })]),
+    });
+    stripeEndpoint({ throttle: { rateLimit: 20, burstLimit: 40 } }).t.hasResourceProperties('AWS::ApiGateway::Stage', {
+      MethodSettings: Match.arrayWith([Match.objectLike({ ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 })]),
+    });
+  });
+
+  test('JSON access logs go to a log group with retention; tracing is on', () => {
+    const { t } = stripeEndpoint();
+    t.hasResourceProperties('AWS::ApiGateway::Stage', {
+      AccessLogSetting: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('"requestId":"\\$context.requestId"') },
+      TracingEnabled: true,
+    });
+    t.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+  });
+
+  test('the URL is a stack output', () => {
+    const { t } = stripeEndpoint();
+    const outputs = t.findOutputs('*');
+    expect(Object.keys(outputs).some((key) => key.startsWith('HooksUrl'))).toBe(true);
+  });
+});
+
+describe('HardenedWebhookEndpoint: verifier', () => {
+  test('runs on arm64 with a current Node.js runtime, bundled code from the built asset', () => {
+    const { t } = stripeEndpoint();
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      Handler: 'index.handler',
+      Timeout: 10,
+      TracingConfig: { Mode: 'Active' },
+      Environment: { Variables: { [ENV.VERIFIER_CONFIG]: Match.anyValue() } },
+    });
+  });
+
+  test('its configuration carries the provider, window, limits and every processor route', () => {
+    const { stack } = stripeEndpoint({ timestampTolerance: Duration.minutes(2), maxBodySize: Size.kibibytes(64), secretCacheTtl: Duration.seconds(10), messageGroupPath: 'data.object.customer' });
+    const config = verifierConfig(stack);
+    expect(config).toMatchObject({
+      provider: { scheme: 'stripe', options: {} },
+      toleranceSeconds: 120,
+      maxBodyBytes: 65536,
+      secretCacheTtlSeconds: 10,
+      retentionSeconds: 7 * 86400,
+      groupKeyPath: 'data.object.customer',
+    });
+    expect(config.processors.map((p) => [p.name, p.eventTypes])).toEqual([['fulfilment', ['payment_intent.*']], ['audit', []]]);
+  });
+
+  test('generic HMAC options travel to the verifier intact', () => {
+    const { stack } = endpointStack({
+      provider: WebhookProvider.hmac({ signatureHeader: 'X-Sig', eventId: EventField.header('X-Id'), prefix: 'sha256=', timestampHeader: 'X-Ts' }),
+    });
+    expect(verifierConfig(stack).provider).toEqual({
+      scheme: 'hmac',
+      options: { header: 'X-Sig', algorithm: 'sha256', encoding: 'hex', prefix: 'sha256=', timestampHeader: 'X-Ts', timestampUnit: 'seconds', eventId: { header: 'X-Id' } },
+    });
+  });
+});
+
+describe('HardenedWebhookEndpoint: signing secret', () => {
+  test('by default a secret holding the unset placeholder is created, so the verifier fails closed with 503', () => {
+    const { t } = stripeEndpoint();
+    t.hasResourceProperties('AWS::SecretsManager::Secret', { SecretString: UNSET_SECRET_PLACEHOLDER });
+  });
+
+  test('an existing secret is used instead, and no secret is created', () => {
+    const { stack, endpoint } = endpointStack({ provider: WebhookProvider.stripe() });
+    void endpoint;
+    const existing = secretsmanager.Secret.fromSecretNameV2(stack, 'Existing', 'stripe/signing');
+    const other = new HardenedWebhookEndpoint(stack, 'Other', { provider: WebhookProvider.stripe(), signingSecret: existing });
+    expect(other.signingSecret).toBe(existing);
+    template(stack).resourceCountIs('AWS::SecretsManager::Secret', 1);
+  });
+
+  test('the verifier may read the signing secret; processors may not', () => {
+    const { t } = stripeEndpoint();
+    const policies = Object.entries(t.findResources('AWS::IAM::Policy'));
+    const readers = policies.filter(([, policy]) => JSON.stringify(policy).includes('secretsmanager:GetSecretValue')).map(([id]) => id);
+    expect(readers).toEqual([expect.stringMatching(/^HooksVerifierRole/)]);
+  });
+});
+
+describe('HardenedWebhookEndpoint: idempotency table', () => {
+  test('on-demand, encrypted, point-in-time recovery, TTL, retained by default', () => {
+    const { t } = stripeEndpoint();
+    t.hasResource('AWS::DynamoDB::Table', {
+      Properties: {
+        KeySchema: [{ AttributeName: TABLE.PARTITION_KEY, KeyType: 'HASH' }],
+        BillingMode: 'PAY_PER_REQUEST',
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        TimeToLiveSpecification: { AttributeName: TABLE.TTL_ATTRIBUTE, Enabled: true },
+        SSESpecification: { SSEEnabled: true },
+      },
+      DeletionPolicy: 'Retain',
+    });
+  });
+
+  test('a customer-managed key encrypts the table, the queues and the created secret', () => {
+    const { stack } = endpointStack({ provider: WebhookProvider.stripe() });
+    const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
+    const endpoint = new HardenedWebhookEndpoint(stack, 'Keyed', { provider: WebhookProvider.stripe(), encryptionKey: key, removalPolicy: RemovalPolicy.DESTROY });
+    endpoint.addProcessor(placeholderFunction(stack, 'Fn'), { name: 'p' });
+    const t = template(stack);
+    t.hasResource('AWS::DynamoDB::Table', { Properties: { SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: Match.anyValue() } }, DeletionPolicy: 'Delete' });
+    t.resourcePropertiesCountIs('AWS::SQS::Queue', { KmsMasterKeyId: Match.anyValue() }, 2);
+    t.hasResourceProperties('AWS::SecretsManager::Secret', { KmsKeyId: Match.anyValue() });
+  });
+});
+
+describe('HardenedWebhookEndpoint: processors', () => {
+  test('each processor gets a FIFO queue and a FIFO DLQ, encrypted, TLS enforced', () => {
+    const { t } = stripeEndpoint();
+    const queues = t.findResources('AWS::SQS::Queue');
+    expect(Object.keys(queues)).toHaveLength(4);
+    for (const queue of Object.values(queues)) {
+      expect(queue.Properties).toMatchObject({ FifoQueue: true, SqsManagedSseEnabled: true });
+    }
+    t.hasResourceProperties('AWS::SQS::Queue', {
+      FifoQueue: true,
+      DeduplicationScope: 'messageGroup',
+      FifoThroughputLimit: 'perMessageGroupId',
+      RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: 5 },
+    });
+    t.hasResourceProperties('AWS::SQS::Queue', { RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: 3 } });
+    t.resourcePropertiesCountIs('AWS::SQS::QueuePolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    }, 4);
+  });
+
+  test('the visibility timeout is six times the function timeout', () => {
+    const { t } = stripeEndpoint();
+    t.hasResourceProperties('AWS::SQS::Queue', { VisibilityTimeout: 18, RedrivePolicy: Match.anyValue() });
+  });
+
+  test('event source mappings report batch item failures with batch size and maximum concurrency', () => {
+    const { t } = stripeEndpoint();
+    t.hasResourceProperties('AWS::Lambda::EventSourceMapping', { BatchSize: 10, FunctionResponseTypes: ['ReportBatchItemFailures'], ScalingConfig: { MaximumConcurrency: 5 } });
+    t.hasResourceProperties('AWS::Lambda::EventSourceMapping', { BatchSize: 5, FunctionResponseTypes: ['ReportBatchItemFailures'], ScalingConfig: { MaximumConcurrency: 3 } });
+  });
+
+  test('processor functions learn the table and their name from the environment', () => {
+    const { t } = stripeEndpoint();
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ [ENV.PROCESSOR_NAME]: 'fulfilment', [ENV.TABLE_NAME]: Match.anyValue() }) },
+    });
+  });
+
+  test('public properties expose what was created', () => {
+    const { endpoint } = stripeEndpoint();
+    expect(endpoint.processors.map((p) => p.name)).toEqual(['fulfilment', 'audit']);
+    for (const processor of endpoint.processors) {
+      expect(processor.queue.fifo).toBe(true);
+      expect(processor.deadLetterQueue.fifo).toBe(true);
+    }
+    expect(endpoint.api).toBeDefined();
+    expect(endpoint.table).toBeDefined();
+    expect(endpoint.verifier).toBeDefined();
+    expect(endpoint.url).toEqual(expect.any(String));
+  });
+});
+
+describe('HardenedWebhookEndpoint: prop validation names the prop and the bad value', () => {
+  const provider = WebhookProvider.stripe();
+  test.each([
+    [{ path: '/leading' }, /path must be .*got "\/leading"/],
+    [{ path: 'a b' }, /path must be .*got "a b"/],
+    [{ timestampTolerance: Duration.hours(2) }, /timestampTolerance must be between 1 s and 3600 s; got 7200 s/],
+    [{ timestampTolerance: Duration.seconds(0) }, /timestampTolerance must be between 1 s and 3600 s; got 0 s/],
+    [{ maxBodySize: Size.mebibytes(1) }, /maxBodySize must be between 1 bytes and 716800 bytes; got 1048576 bytes/],
+    [{ secretCacheTtl: Duration.hours(1) }, /secretCacheTtl must be between 0 s and 900 s; got 3600 s/],
+    [{ idempotencyRetention: Duration.hours(1) }, /idempotencyRetention must be between 1 days and 365 days; got 0.04\d* days/],
+    [{ throttle: { rateLimit: 0 } }, /throttle.rateLimit must be between 1 and 10000; got 0/],
+    [{ throttle: { burstLimit: 1.5 } }, /throttle.burstLimit must be a whole number; got 1.5/],
+    [{ verifierMemorySize: 64 }, /verifierMemorySize must be between 128 and 10240; got 64/],
+    [{ messageGroupPath: 'a..b' }, /messageGroupPath must be .*got "a..b"/],
+    [{ publicUrl: 'http://insecure.example' }, /publicUrl must be an https:\/\/ URL; got "http:\/\/insecure.example"/],
+  ])('%o', (extra, message) => {
+    expect(() => endpointStack({ provider, ...extra } as HardenedWebhookEndpointProps)).toThrow(message);
+  });
+
+  test('every problem is reported at once', () => {
+    expect(() => endpointStack({ provider, path: '/x', verifierMemorySize: 1 })).toThrow(/path must[\s\S]*verifierMemorySize must/);
+  });
+
+  test.each([
+    [{ name: '1bad' }, /name must be .*got "1bad"/],
+    [{ name: 'has space' }, /name must be .*got "has space"/],
+    [{ name: 'ok', batchSize: 11 }, /batchSize must be between 1 and 10; got 11/],
+    [{ name: 'ok', maxConcurrency: 1 }, /maxConcurrency must be between 2 and 1000; got 1/],
+    [{ name: 'ok', maxReceiveCount: 0 }, /maxReceiveCount must be between 1 and 1000; got 0/],
+    [{ name: 'ok', visibilityTimeout: Duration.hours(13) }, /visibilityTimeout must be between 1 s and 43200 s; got 46800 s/],
+    [{ name: 'ok', retentionPeriod: Duration.days(15) }, /retentionPeriod must be between 60 s and 1209600 s; got 1296000 s/],
+    [{ name: 'ok', eventTypes: [''] }, /eventTypes entries must be 1–256 characters; got ""/],
+  ])('addProcessor %o', (options, message) => {
+    const { stack, endpoint } = endpointStack({ provider });
+    expect(() => endpoint.addProcessor(placeholderFunction(stack, 'Fn'), options)).toThrow(message);
+  });
+
+  test('processor names must be unique', () => {
+    const { stack, endpoint } = endpointStack({ provider });
+    endpoint.addProcessor(placeholderFunction(stack, 'A'), { name: 'same' });
+    expect(() => endpoint.addProcessor(placeholderFunction(stack, 'B'), { name: 'same' })).toThrow(/name must be unique on this endpoint; got "same" twice/);
+  });
+});
+
+describe('snapshots (asset hashes removed)', () => {
+  test('Stripe endpoint with two processors', () => {
+    expect(stripeEndpoint().t.toJSON()).toMatchSnapshot();
+  });
+
+  test('GitHub endpoint with legacy SHA-1 allowed', () => {
+    const { stack } = endpointStack({ provider: WebhookProvider.github({ allowLegacySha1: true }) });
+    expect(template(stack).toJSON()).toMatchSnapshot();
+  });
+});
