@@ -7,6 +7,12 @@ import type { SignatureScheme, Verdict } from './types';
 const SIGNATURE_HEADER = 'X-Slack-Signature';
 const TIMESTAMP_HEADER = 'X-Slack-Request-Timestamp';
 
+/**
+ * Slash commands and interactivity show a non-empty reply to the user (or, for a modal submission,
+ * refuse it): an empty 200 only acknowledges. The Events API ignores the reply body.
+ */
+const EMPTY_ACK = { statusCode: 200, body: '', contentType: 'text/plain' } as const;
+
 /** Options for Slack; none (the signing secret is used as is, as UTF-8). */
 export type SlackOptions = Record<string, never>;
 
@@ -79,7 +85,7 @@ function fromForm(body: Buffer, fallbackId: string): Verdict {
   const fields = Object.fromEntries([...form].map(([key, values]) => [key, values.length === 1 ? values[0] : values]));
 
   if (form.has('ssl_check')) {
-    return { ok: true, event: { id: fallbackId, type: 'ssl_check', payload: fields }, handshake: { statusCode: 200, body: '', contentType: 'text/plain' } };
+    return { ok: true, event: { id: fallbackId, type: 'ssl_check', payload: fields }, handshake: EMPTY_ACK };
   }
   const interactive = form.get('payload');
   if (interactive !== undefined) {
@@ -93,6 +99,7 @@ function fromForm(body: Buffer, fallbackId: string): Verdict {
         type: readString(parsed.value, 'type'),
         payload: parsed.value,
         groupKey: readString(parsed.value, 'team.id') ?? readString(parsed.value, 'enterprise.id'),
+        acknowledgement: EMPTY_ACK,
       },
     };
   }
@@ -101,5 +108,6 @@ function fromForm(body: Buffer, fallbackId: string): Verdict {
   // trigger_id is unique per invocation; Slack does not retry slash commands.
   const id = readString(fields, 'trigger_id');
   if (id === undefined) return missingEventId('the form field "trigger_id"');
-  return { ok: true, event: { id, type: command, payload: fields, groupKey: readString(fields, 'team_id') ?? readString(fields, 'enterprise_id') } };
+  const groupKey = readString(fields, 'team_id') ?? readString(fields, 'enterprise_id');
+  return { ok: true, event: { id, type: command, payload: fields, groupKey, acknowledgement: EMPTY_ACK } };
 }

@@ -8,8 +8,19 @@ const SIGNATURE_HEADER = 'X-Twilio-Signature';
 const SETTINGS_HEADER = 'X-Twilio-Webhooks-Signature-Settings';
 const ALGORITHMS: Readonly<Record<string, HmacAlgorithm>> = { HMAC_SHA1: 'sha1', HMAC_SHA256: 'sha256' };
 
-/** Options for Twilio; none. The secret is the Auth Token or the SharedKey secret (both may be active). */
-export type TwilioOptions = Record<string, never>;
+const IDEMPOTENCY_HEADER = 'I-Twilio-Idempotency-Token';
+/** An empty TwiML document: "nothing to say" to an inbound message or call; ignored by status callbacks. */
+const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>';
+
+/** Options for Twilio. The secret is the Auth Token or the SharedKey secret (both may be active). */
+export interface TwilioOptions {
+  /**
+   * Where the event ID comes from: `content` (a digest of the signed URL and parameters) or
+   * `idempotency-token` (the unsigned `I-Twilio-Idempotency-Token` header, falling back to `content`
+   * when absent). Absent means `content`.
+   */
+  readonly eventIdSource?: 'content' | 'idempotency-token';
+}
 
 /**
  * Twilio: `X-Twilio-Signature: <base64>`, HMAC-SHA1 (or HMAC-SHA256 when
@@ -18,11 +29,15 @@ export type TwilioOptions = Record<string, never>;
  * de-duplicated and sorted). JSON bodies are signed through the URL's `bodySHA256` parameter.
  *
  * Nothing time-bound is signed, so a captured request verifies forever: replay protection is the
- * event-ID claim alone, for as long as the claim is retained. That is why the event ID is derived
- * from the signed content (`<MessageSid|CallSid|twilio>:<sha256 of URL and sorted parameters>`)
+ * event-ID claim alone, for as long as the claim is retained. That is why the event ID is by default
+ * derived from the signed content (`<MessageSid|CallSid|twilio>:<sha256 of URL and sorted parameters>`)
  * rather than taken from `I-Twilio-Idempotency-Token`, which is not signed: a replay carrying a
- * fresh token would otherwise pass as a new event. Twilio's retries resend the same URL and
- * parameters, so they keep the ID; two callbacks with identical URL and parameters are one event.
+ * fresh token would pass as a new event. Twilio's retries resend the same URL and parameters, so
+ * they keep the ID; two callbacks with identical URL and parameters are one event (e.g. two
+ * identical `<Gather>` results on one call) — the `idempotency-token` source keeps those apart.
+ *
+ * Accepted events are acknowledged with empty TwiML, so an inbound message gets no reply rather
+ * than an "invalid content type" warning in the Twilio console.
  *
  * Default message group: the conversation, call or message SID, so one resource's callbacks
  * (queued → sent → delivered) stay in order.
@@ -30,7 +45,7 @@ export type TwilioOptions = Record<string, never>;
 export const twilioScheme: SignatureScheme<TwilioOptions> = {
   id: 'twilio',
   requiredHeaders: () => [SIGNATURE_HEADER],
-  verify(request, context) {
+  verify(request, context, options) {
     const header = request.header(SIGNATURE_HEADER);
     if (header === undefined) return reject(401, ERROR_CODES.MISSING_SIGNATURE, `missing ${SIGNATURE_HEADER} header`);
     const algorithm = readAlgorithm(request.header(SETTINGS_HEADER));
@@ -60,15 +75,17 @@ export const twilioScheme: SignatureScheme<TwilioOptions> = {
     const parsed = bodyHash === null ? { value: Object.fromEntries(params.map(([name, values]) => [name, values.length === 1 ? values[0] : values])) } : parseJsonBody(request.body);
     if (isRejection(parsed)) return parsed;
     const payload = parsed.value;
+    const token = options.eventIdSource === 'idempotency-token' ? request.header(IDEMPOTENCY_HEADER) || undefined : undefined;
     const contentDigest = createHash('sha256').update(JSON.stringify([request.url, params])).digest('hex');
     const sid = readString(payload, 'MessageSid') ?? readString(payload, 'CallSid') ?? 'twilio';
     return {
       ok: true,
       event: {
-        id: `${sid}:${contentDigest}`,
+        id: token ?? `${sid}:${contentDigest}`,
         type: eventType(payload),
         payload,
         groupKey: readString(payload, 'ConversationSid') ?? readString(payload, 'CallSid') ?? readString(payload, 'MessageSid'),
+        acknowledgement: { statusCode: 200, body: EMPTY_TWIML, contentType: 'text/xml' },
       },
     };
   },

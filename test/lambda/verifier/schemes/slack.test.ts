@@ -61,17 +61,22 @@ describe('slack scheme', () => {
       ok: true, event: { id: 'Ev123', type: 'app_mention', groupKey: 'T1', payload: { event: { text: 'café ☕' } } },
     });
     expect(verify(eventCallback, signed(eventCallback))).not.toHaveProperty('handshake');
+    expect(verify(eventCallback, signed(eventCallback))).not.toHaveProperty('event.acknowledgement');
   });
 
-  test('slash command: id is trigger_id, type is the command, payload is the form', () => {
+  test('slash command: id is trigger_id, type is the command, payload is the form, acknowledged with an empty 200', () => {
     expect(verify(slashCommand, signed(slashCommand))).toMatchObject({
-      ok: true, event: { id: '13345224609.738474920.8088930838d88f008e0', type: '/deploy', groupKey: 'T9', payload: { text: 'prod' } },
+      ok: true,
+      event: {
+        id: '13345224609.738474920.8088930838d88f008e0', type: '/deploy', groupKey: 'T9', payload: { text: 'prod' },
+        acknowledgement: { statusCode: 200, body: '' },
+      },
     });
   });
 
   test('interactive payload: id is trigger_id, else a digest that repeats only for an exact replay', () => {
     const action = `payload=${encodeURIComponent(JSON.stringify({ type: 'block_actions', trigger_id: 'tr.1', team: { id: 'T2' } }))}`;
-    expect(verify(action, signed(action))).toMatchObject({ ok: true, event: { id: 'tr.1', type: 'block_actions', groupKey: 'T2' } });
+    expect(verify(action, signed(action))).toMatchObject({ ok: true, event: { id: 'tr.1', type: 'block_actions', groupKey: 'T2', acknowledgement: { body: '' } } });
 
     const closed = `payload=${encodeURIComponent(JSON.stringify({ type: 'view_closed', team: { id: 'T2' } }))}`;
     const first = verify(closed, signed(closed));

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { getExpectedBodyHash, getExpectedTwilioSignature, validateRequest, validateRequestWithBody } from 'twilio/lib/webhooks/webhooks';
-import { twilioScheme } from '../../../../lambda/verifier/schemes/twilio';
+import { twilioScheme, type TwilioOptions } from '../../../../lambda/verifier/schemes/twilio';
 import { context, inbound } from '../../../support/requests';
 
 const TOKEN = '12345';
@@ -34,8 +34,8 @@ interface Call {
   readonly secrets?: string[];
 }
 
-function verify({ body, headers, query = QUERY, publicUrl = BASE, secrets = [TOKEN] }: Call) {
-  return twilioScheme.verify(inbound({ body, headers, query }, publicUrl), context(secrets, NOW_MS), {});
+function verify({ body, headers, query = QUERY, publicUrl = BASE, secrets = [TOKEN] }: Call, options: TwilioOptions = {}) {
+  return twilioScheme.verify(inbound({ body, headers, query }, publicUrl), context(secrets, NOW_MS), options);
 }
 
 describe('twilio scheme', () => {
@@ -139,6 +139,19 @@ describe('twilio scheme', () => {
     expect(idOf(form(reordered), { 'X-Twilio-Signature': signature })).toBe(first);
     const sent = { ...STATUS, MessageStatus: 'sent' };
     expect(idOf(form(sent), { 'X-Twilio-Signature': getExpectedTwilioSignature(TOKEN, URL_WITH_QUERY, sent) })).not.toBe(first);
+  });
+
+  test('eventIdSource idempotency-token takes the unsigned header when present, the content digest otherwise', () => {
+    const headers = { 'X-Twilio-Signature': getExpectedTwilioSignature(TOKEN, URL_WITH_QUERY, STATUS) };
+    const options: TwilioOptions = { eventIdSource: 'idempotency-token' };
+    expect(verify({ body: form(STATUS), headers: { ...headers, 'I-Twilio-Idempotency-Token': 'tok-1' } }, options)).toMatchObject({ ok: true, event: { id: 'tok-1' } });
+    expect(verify({ body: form(STATUS), headers }, options)).toMatchObject({ ok: true, event: { id: expect.stringMatching(/^SM1:[0-9a-f]{64}$/) } });
+    expect(verify({ body: form(STATUS), headers: { ...headers, 'I-Twilio-Idempotency-Token': 'tok-1' } })).toMatchObject({ ok: true, event: { id: expect.stringMatching(/^SM1:/) } });
+  });
+
+  test('acknowledges with empty TwiML, so an inbound message gets no reply', () => {
+    const verdict = verify({ body: form(STATUS), headers: { 'X-Twilio-Signature': getExpectedTwilioSignature(TOKEN, URL_WITH_QUERY, STATUS) } });
+    expect(verdict).toMatchObject({ ok: true, event: { acknowledgement: { statusCode: 200, contentType: 'text/xml', body: expect.stringContaining('<Response></Response>') } } });
   });
 
   test('names the event type from Conversations, conference and call parameters', () => {

@@ -1,0 +1,41 @@
+import { ConflictingHeaderError, MalformedRequestError } from '../../../lambda/verifier/errors';
+import { toInboundRequest } from '../../../lambda/verifier/http';
+import { apiGatewayEvent } from '../../support/requests';
+
+describe('toInboundRequest', () => {
+  test('base64 bodies decode to the exact bytes, including invalid UTF-8 and multibyte text', () => {
+    const bytes = Buffer.concat([Buffer.from('café ☕ 🎉', 'utf8'), Buffer.from([0xff, 0x00, 0xc3])]);
+    expect(toInboundRequest(apiGatewayEvent({ body: bytes })).body.equals(bytes)).toBe(true);
+  });
+
+  test('an empty or absent body is zero bytes', () => {
+    expect(toInboundRequest(apiGatewayEvent({ body: '' })).body.length).toBe(0);
+    expect(toInboundRequest({ ...apiGatewayEvent({ body: 'x' }), body: null }).body.length).toBe(0);
+  });
+
+  test('a body flagged base64 that is not strict base64 is refused', () => {
+    for (const body of ['abc', 'ab=c', 'a b c d', '####']) {
+      expect(() => toInboundRequest({ ...apiGatewayEvent({ body: 'x' }), body })).toThrow(MalformedRequestError);
+    }
+  });
+
+  test('header lookup ignores case; repeated identical values are fine, conflicting ones are refused', () => {
+    const request = toInboundRequest(apiGatewayEvent({ body: '{}', headers: { 'X-Sig': 'a', 'x-other': ['1', '1'], 'X-Twice': ['1', '2'] } }));
+    expect(request.header('x-sig')).toBe('a');
+    expect(request.header('X-SIG')).toBe('a');
+    expect(request.header('X-Other')).toBe('1');
+    expect(request.header('missing')).toBeUndefined();
+    expect(() => request.header('x-twice')).toThrow(ConflictingHeaderError);
+  });
+
+  test('the same header sent under two spellings with different values is a conflict', () => {
+    const request = toInboundRequest(apiGatewayEvent({ body: '{}', headers: { 'X-Sig': 'a', 'x-sig': 'b' } }));
+    expect(() => request.header('X-Sig')).toThrow(ConflictingHeaderError);
+  });
+
+  test('the public URL is rebuilt from the domain, the stage path and the query; an explicit one wins', () => {
+    const event = apiGatewayEvent({ body: '{}', domainName: 'hooks.example.com', stage: 'v1', path: '/twilio', query: { a: '1', b: ['2', '3'] } });
+    expect(toInboundRequest(event).url).toBe('https://hooks.example.com/v1/twilio?a=1&b=2&b=3');
+    expect(toInboundRequest(event, 'https://public.example.com/hook').url).toBe('https://public.example.com/hook?a=1&b=2&b=3');
+  });
+});
