@@ -1,0 +1,148 @@
+import { CreateTableCommand, ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import { ENVELOPE_VERSION, KEY_PREFIX, TABLE, type WebhookEnvelope } from '../../../lambda/shared/contract';
+import { webhookProcessor, type WebhookEvent } from '../../../lambda/runtime';
+import { dynamoDb, uniqueName } from '../../support/aws';
+
+/** The processor runtime against moto: claims, completion markers, lease expiry and FIFO failure order. */
+let client: DynamoDBClient;
+let tableName: string;
+
+beforeAll(async () => {
+  client = dynamoDb();
+  tableName = uniqueName('runtime');
+  await client.send(new CreateTableCommand({
+    TableName: tableName,
+    KeySchema: [{ AttributeName: TABLE.PARTITION_KEY, KeyType: 'HASH' }],
+    AttributeDefinitions: [{ AttributeName: TABLE.PARTITION_KEY, AttributeType: 'S' }],
+    BillingMode: 'PAY_PER_REQUEST',
+  }));
+});
+
+function context(remainingMs = 30_000): Context {
+  return { functionName: 'processor-fn', awsRequestId: 'r', getRemainingTimeInMillis: () => remainingMs } as unknown as Context;
+}
+
+let sequence = 0;
+function record(eventId: string, group = 'g1', body: unknown = { id: eventId }): SQSRecord {
+  sequence += 1;
+  const envelope: WebhookEnvelope = { v: ENVELOPE_VERSION, id: eventId, type: 'test.event', provider: 'stripe', receivedAt: new Date(0).toISOString(), body: JSON.stringify(body), bodyEncoding: 'utf8' };
+  return {
+    messageId: `m-${sequence}`,
+    receiptHandle: `rh-${sequence}`,
+    body: JSON.stringify(envelope),
+    attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 'x', ApproximateFirstReceiveTimestamp: '0', MessageGroupId: group, MessageDeduplicationId: eventId, SequenceNumber: String(sequence) },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:q.fifo',
+    awsRegion: 'us-east-1',
+  } as SQSRecord;
+}
+
+const batch = (...records: SQSRecord[]): SQSEvent => ({ Records: records });
+
+function processor(name: string, handler: (event: WebhookEvent) => Promise<void> | void) {
+  return webhookProcessor(handler, { tableName, processorName: name, dynamoDbClient: client });
+}
+
+async function recordsOf(name: string) {
+  const scan = await client.send(new ScanCommand({ TableName: tableName, ConsistentRead: true }));
+  return (scan.Items ?? []).filter((item) => item[TABLE.PARTITION_KEY].S?.startsWith(`${KEY_PREFIX.PROCESSOR}${name}#`));
+}
+
+describe('webhookProcessor', () => {
+  test('runs the handler once per event; a redelivery after completion is skipped and reported as success', async () => {
+    const seen: string[] = [];
+    const run = processor('once', (event) => void seen.push(event.id));
+    expect(await run(batch(record('evt_1')), context())).toEqual({ batchItemFailures: [] });
+    expect(await run(batch(record('evt_1')), context())).toEqual({ batchItemFailures: [] });
+    expect(seen).toEqual(['evt_1']);
+    const [marker] = await recordsOf('once');
+    expect(marker[TABLE.POWERTOOLS_STATUS].S).toBe('COMPLETED');
+    expect(Number(marker[TABLE.TTL_ATTRIBUTE].N)).toBeGreaterThan(Date.now() / 1000 + 6 * 86400);
+  });
+
+  test('each processor keeps its own records: the same event runs once in each', async () => {
+    const seen: string[] = [];
+    const a = processor('proc-a', (event) => void seen.push(`a:${event.id}`));
+    const b = processor('proc-b', (event) => void seen.push(`b:${event.id}`));
+    await a(batch(record('evt_shared')), context());
+    await b(batch(record('evt_shared')), context());
+    await a(batch(record('evt_shared')), context());
+    expect(seen).toEqual(['a:evt_shared', 'b:evt_shared']);
+  });
+
+  test('a handler that throws leaves no marker, so the retry runs it again', async () => {
+    let attempts = 0;
+    const run = processor('flaky', () => {
+      attempts += 1;
+      if (attempts < 3) throw new Error('downstream 500');
+    });
+    const message = record('evt_flaky');
+    expect((await run(batch(message), context())).batchItemFailures).toEqual([{ itemIdentifier: message.messageId }]);
+    expect((await run(batch(message), context())).batchItemFailures).toHaveLength(1);
+    expect((await run(batch(message), context())).batchItemFailures).toEqual([]);
+    expect((await run(batch(message), context())).batchItemFailures).toEqual([]);
+    expect(attempts).toBe(3);
+  });
+
+  test('an in-progress claim blocks a concurrent redelivery, then expires with the invocation so a crash is recovered', async () => {
+    let calls = 0;
+    let release!: () => void;
+    const hung = new Promise<void>((resolve) => { release = resolve; });
+    const run = processor('lease', async () => {
+      calls += 1;
+      if (calls === 1) await hung; // the first invocation "dies" mid-work
+    });
+    const first = run(batch(record('evt_lease')), context(300));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Inside the lease: the redelivery must not run the handler a second time concurrently.
+    expect((await run(batch(record('evt_lease')), context())).batchItemFailures).toHaveLength(1);
+    expect(calls).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    // Lease expired (the dead invocation's remaining time is over): SQS redelivery completes the work.
+    expect((await run(batch(record('evt_lease')), context())).batchItemFailures).toEqual([]);
+    expect(calls).toBe(2);
+    release();
+    await first;
+  });
+
+  test('FIFO: a failure stops its message group (later messages fail too, in order) while other groups go on', async () => {
+    const seen: string[] = [];
+    const run = processor('fifo', (event) => {
+      seen.push(event.id);
+      if (event.id === 'a2') throw new Error('fails');
+    });
+    const a1 = record('a1', 'A');
+    const b1 = record('b1', 'B');
+    const a2 = record('a2', 'A');
+    const b2 = record('b2', 'B');
+    const a3 = record('a3', 'A');
+    const response = await run(batch(a1, b1, a2, b2, a3), context());
+    expect(seen).toEqual(['a1', 'b1', 'a2', 'b2']);
+    expect(response.batchItemFailures.map((f) => f.itemIdentifier)).toEqual([a2.messageId, a3.messageId]);
+  });
+
+  test('the handler receives the envelope: id, type, provider, exact body bytes, parsed JSON', async () => {
+    let received: WebhookEvent | undefined;
+    const run = processor('envelope', (event) => { received = event; });
+    await run(batch(record('evt_env', 'g', { id: 'evt_env', amount: 42 })), context());
+    expect(received).toMatchObject({ id: 'evt_env', type: 'test.event', provider: 'stripe' });
+    expect(received?.rawBody.toString()).toBe('{"id":"evt_env","amount":42}');
+    expect(received?.json<{ amount: number }>().amount).toBe(42);
+  });
+
+  test('a message that is not an envelope fails (and will reach the DLQ), without running the handler', async () => {
+    const seen: string[] = [];
+    const run = processor('poison', (event) => void seen.push(event.id));
+    const poison = { ...record('evt_poison'), body: 'not json' };
+    expect((await run(batch(poison), context())).batchItemFailures).toEqual([{ itemIdentifier: poison.messageId }]);
+    expect(seen).toEqual([]);
+  });
+
+  test('configuration errors are raised at cold start', () => {
+    expect(() => webhookProcessor(() => undefined, { tableName })).toThrow(/no processor name/);
+    expect(() => webhookProcessor(() => undefined, { processorName: 'x' })).toThrow(/no idempotency table/);
+  });
+});
