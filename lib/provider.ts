@@ -1,16 +1,22 @@
 import type { ProviderConfig } from '../lambda/shared/contract';
+import { discordScheme } from '../lambda/verifier/schemes/discord';
 import { githubScheme, type GitHubOptions } from '../lambda/verifier/schemes/github';
 import { hmacScheme, type FieldSource, type HmacOptions } from '../lambda/verifier/schemes/hmac';
-import { discordScheme } from '../lambda/verifier/schemes/discord';
-import { mailgunScheme } from '../lambda/verifier/schemes/mailgun';
-import { pagerdutyScheme } from '../lambda/verifier/schemes/pagerduty';
-import { sendgridScheme } from '../lambda/verifier/schemes/sendgrid';
-import { stripeScheme } from '../lambda/verifier/schemes/stripe';
-import type { SignatureScheme } from '../lambda/verifier/schemes/types';
 import { intercomScheme } from '../lambda/verifier/schemes/intercom';
 import { linearScheme, type LinearOptions } from '../lambda/verifier/schemes/linear';
+import { mailgunScheme } from '../lambda/verifier/schemes/mailgun';
 import { paddleScheme } from '../lambda/verifier/schemes/paddle';
+import { pagerdutyScheme } from '../lambda/verifier/schemes/pagerduty';
+import { sendgridScheme } from '../lambda/verifier/schemes/sendgrid';
+import { shopifyScheme, type ShopifyOptions } from '../lambda/verifier/schemes/shopify';
+import { slackScheme } from '../lambda/verifier/schemes/slack';
+import { squareScheme, type SquareOptions } from '../lambda/verifier/schemes/square';
 import { standardWebhooksScheme, svixScheme, type StandardWebhooksOptions } from '../lambda/verifier/schemes/standard-webhooks';
+import { stripeScheme } from '../lambda/verifier/schemes/stripe';
+import { twilioScheme, type TwilioOptions } from '../lambda/verifier/schemes/twilio';
+import type { SignatureScheme } from '../lambda/verifier/schemes/types';
+import { zoomScheme } from '../lambda/verifier/schemes/zoom';
+import { PropsValidator } from './validation';
 
 /** Where the generic HMAC scheme finds a value: a request header or a field of the JSON body. */
 export class EventField {
@@ -156,6 +162,63 @@ export interface LinearProviderOptions {
   readonly eventIdSource?: LinearEventIdSource;
 }
 
+/** Which header names Shopify deliveries carry. */
+export enum ShopifyHeaderStyle {
+  /** `X-Shopify-Hmac-Sha256`, `X-Shopify-Event-Id`, `X-Shopify-Topic`, …: webhook subscriptions. */
+  WEBHOOKS = 'x-shopify',
+  /** `shopify-hmac-sha256`, `shopify-event-id`, `shopify-topic`, …: Events deliveries (developer preview). */
+  EVENTS = 'shopify',
+  /**
+   * Either family, per request. API Gateway then cannot require the signature header; the verifier
+   * still refuses requests without one.
+   */
+  EITHER = 'any',
+}
+
+/** Options of {@link WebhookProvider.shopify}. */
+export interface ShopifyProviderOptions {
+  /**
+   * Which header names the deliveries carry.
+   * @default ShopifyHeaderStyle.WEBHOOKS
+   */
+  readonly headerStyle?: ShopifyHeaderStyle;
+}
+
+/** Where the Twilio event ID (the idempotency key) comes from. */
+export enum TwilioEventIdSource {
+  /**
+   * A SHA-256 of the signed URL and sorted parameters, prefixed with the message or call SID. A replay
+   * cannot change it and Twilio's retries keep it; two callbacks with identical URL and parameters
+   * count as one event.
+   */
+  SIGNED_CONTENT = 'content',
+  /**
+   * The `I-Twilio-Idempotency-Token` header, falling back to {@link TwilioEventIdSource.SIGNED_CONTENT}
+   * when absent. Keeps identical callbacks apart, but the header is not signed: a captured request
+   * replayed with a fresh token is accepted as a new event.
+   */
+  IDEMPOTENCY_TOKEN = 'idempotency-token',
+}
+
+/** Options of {@link WebhookProvider.twilio}. */
+export interface TwilioProviderOptions {
+  /**
+   * Where the event ID (the idempotency key) comes from.
+   * @default TwilioEventIdSource.SIGNED_CONTENT
+   */
+  readonly eventIdSource?: TwilioEventIdSource;
+}
+
+/** Options of {@link WebhookProvider.square}. */
+export interface SquareProviderOptions {
+  /**
+   * The notification URL exactly as registered in the Square webhook subscription. Square signs it
+   * byte for byte: a trailing `/`, a port or another host makes every signature fail.
+   * @default - the URL the request arrived at: `publicUrl` (plus the query) when set, else the API Gateway URL
+   */
+  readonly notificationUrl?: string;
+}
+
 /**
  * A webhook sender's signing scheme. Choose one with a static factory:
  * `WebhookProvider.stripe()`, `WebhookProvider.github()`, `WebhookProvider.hmac({...})`, …
@@ -274,6 +337,65 @@ export class WebhookProvider {
   public static linear(options: LinearProviderOptions = {}): WebhookProvider {
     const schemeOptions: LinearOptions = { eventIdSource: options.eventIdSource ?? LinearEventIdSource.PAYLOAD };
     return WebhookProvider.of(linearScheme, schemeOptions);
+  }
+
+  /**
+   * Slack: `X-Slack-Signature` (`v0=<hex>`), HMAC-SHA256 over `v0:timestamp:body` with the app's
+   * signing secret; timestamp `X-Slack-Request-Timestamp`, held to the tolerance in both directions.
+   * Events API: event ID = body `event_id`, type = `event.type`; `url_verification` is answered with
+   * its challenge once verified. Slash commands: ID = `trigger_id`, type = the command (`/deploy`).
+   * Interactivity: ID = `trigger_id` (else a digest of the signed request), type = payload `type`.
+   * Slash commands and interactivity are acknowledged with an empty 200.
+   */
+  public static slack(): WebhookProvider {
+    return WebhookProvider.of(slackScheme, {});
+  }
+
+  /**
+   * Shopify: `X-Shopify-Hmac-Sha256` (base64), HMAC-SHA256 over the body with the app's client
+   * secret; event ID = `X-Shopify-Event-Id` (else `X-Shopify-Webhook-Id`), type = `X-Shopify-Topic`.
+   * Nothing time-bound and no header is signed: replays are refused by event ID alone, and a replay
+   * under a fresh (unsigned) event ID header is not caught. JSON subscriptions only.
+   */
+  public static shopify(options: ShopifyProviderOptions = {}): WebhookProvider {
+    const schemeOptions: ShopifyOptions = { headerStyle: options.headerStyle ?? ShopifyHeaderStyle.WEBHOOKS };
+    return WebhookProvider.of(shopifyScheme, schemeOptions);
+  }
+
+  /**
+   * Twilio: `X-Twilio-Signature` (base64), HMAC-SHA1 with the Auth Token — or HMAC-SHA256 with a
+   * SharedKey secret when `X-Twilio-Webhooks-Signature-Settings` says so — over the URL Twilio called
+   * followed by the sorted form parameters; JSON bodies through the URL's `bodySHA256`. Set
+   * `publicUrl` on the endpoint when Twilio calls a custom domain. Nothing time-bound is signed:
+   * replays are refused by event ID for as long as `idempotencyRetention`. Accepted events are
+   * answered with empty TwiML.
+   */
+  public static twilio(options: TwilioProviderOptions = {}): WebhookProvider {
+    const schemeOptions: TwilioOptions = { eventIdSource: options.eventIdSource ?? TwilioEventIdSource.SIGNED_CONTENT };
+    return WebhookProvider.of(twilioScheme, schemeOptions);
+  }
+
+  /**
+   * Square: `x-square-hmacsha256-signature` (base64), HMAC-SHA256 over `notificationUrl + body` with
+   * the subscription's signature key; event ID = body `event_id`, type = body `type`. No timestamp is
+   * signed: replays are refused by event ID for as long as `idempotencyRetention`.
+   */
+  public static square(options: SquareProviderOptions = {}): WebhookProvider {
+    new PropsValidator('WebhookProvider.square')
+      .matches('notificationUrl', options.notificationUrl, /^https:\/\/\S+$/, 'the https:// URL registered in the Square subscription')
+      .throwIfInvalid();
+    const schemeOptions: SquareOptions = options.notificationUrl === undefined ? {} : { notificationUrl: options.notificationUrl };
+    return WebhookProvider.of(squareScheme, schemeOptions);
+  }
+
+  /**
+   * Zoom: `x-zm-signature` (`v0=<hex>`), HMAC-SHA256 over `v0:timestamp:body` with the app's Secret
+   * Token; timestamp `x-zm-request-timestamp`, held to the tolerance in both directions. Zoom sends no
+   * delivery ID: event ID = `event:event_ts:` + a SHA-256 of the body; type = body `event`.
+   * `endpoint.url_validation` is answered with `{plainToken, encryptedToken}` once verified.
+   */
+  public static zoom(): WebhookProvider {
+    return WebhookProvider.of(zoomScheme, {});
   }
 
   /** Builds a provider from a scheme; every factory above goes through here. */

@@ -19,6 +19,8 @@ export const ENV = {
   TOKENS: 'HW_TOKENS',
   /** Seconds a scoped token value is cached by the processor runtime. */
   TOKEN_CACHE_TTL_SECONDS: 'HW_TOKEN_CACHE_TTL_SECONDS',
+  /** JSON-encoded {@link RotationConfig} for a scoped token's rotation function. */
+  ROTATION_CONFIG: 'HW_ROTATION_CONFIG',
 } as const;
 
 /** CloudWatch namespace of every metric the handlers emit. */
@@ -162,3 +164,124 @@ export const ERROR_CODES = {
   DOWNSTREAM_UNAVAILABLE: 'downstream_unavailable',
 } as const;
 export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];
+
+/**
+ * Value of a scoped token secret before its first rotation has issued a token (CloudFormation
+ * creates the secret with it; the rotation that runs at deployment replaces it). The runtime
+ * refuses to hand it out and the rotation never sends it to an issuer.
+ */
+export const UNISSUED_TOKEN_PLACEHOLDER = 'HARDENED_WEBHOOKS_TOKEN_NOT_ISSUED';
+
+/** Version of {@link TokenSecretValue}. */
+export const TOKEN_VALUE_VERSION = 1;
+
+/**
+ * What each version of a scoped token secret holds (JSON). Services that check a random token
+ * read the same secret and compare against `token`.
+ */
+export interface TokenSecretValue {
+  readonly v: typeof TOKEN_VALUE_VERSION;
+  /** The token itself. */
+  readonly token: string;
+  /** The issuer's ID for the token (what a third-party API revokes by), when it gives one. */
+  readonly tokenId?: string;
+  /** When the rotation stored it (ISO 8601). */
+  readonly issuedAt: string;
+  /** When the issuer says it expires (ISO 8601), if it does. */
+  readonly expiresAt?: string;
+  /** Anything else the issuer returned for its own later calls (activate, test, revoke). */
+  readonly metadata?: Readonly<Record<string, string>>;
+}
+
+/** Secrets Manager staging labels the rotation moves. */
+export const STAGES = {
+  CURRENT: 'AWSCURRENT',
+  PENDING: 'AWSPENDING',
+  PREVIOUS: 'AWSPREVIOUS',
+} as const;
+
+/**
+ * Tags the rotation function keeps on a scoped token secret: which version became AWSCURRENT when,
+ * so that the grace of the AWSPREVIOUS version is measured from the moment it was replaced.
+ */
+export const TOKEN_TAGS = {
+  CURRENT_VERSION: 'hardened-webhooks:current-version',
+  CURRENT_SINCE: 'hardened-webhooks:current-since',
+} as const;
+
+/** The event a schedule sends the rotation function to revoke an AWSPREVIOUS token whose grace is over. */
+export const REVOKE_PREVIOUS_ACTION = 'hardened-webhooks:revoke-previous';
+export interface RevokePreviousEvent {
+  readonly action: typeof REVOKE_PREVIOUS_ACTION;
+}
+
+/** Issuer choice serialised for the rotation function. */
+export type IssuerConfig =
+  | { readonly kind: 'random'; readonly length: number }
+  | { readonly kind: 'lambda'; readonly functionName: string };
+
+/** Everything a scoped token's rotation function needs, passed as one JSON environment variable. */
+export interface RotationConfig {
+  /** The token's name, e.g. `orders-write`. */
+  readonly tokenName: string;
+  /** The only secret this function rotates. */
+  readonly secretArn: string;
+  /** How long the AWSPREVIOUS token stays valid after it was replaced, in seconds. */
+  readonly graceSeconds: number;
+  readonly issuer: IssuerConfig;
+}
+
+/** Version of the issuer Lambda contract ({@link TokenIssuerRequest}). */
+export const ISSUER_CONTRACT_VERSION = 1;
+
+/** What a `TokenIssuer.lambda()` function is asked to do. See README, "Plugging an issuer". */
+export const ISSUER_ACTIONS = {
+  MINT: 'mint',
+  ACTIVATE: 'activate',
+  TEST: 'test',
+  REVOKE: 'revoke',
+} as const;
+export type IssuerAction = (typeof ISSUER_ACTIONS)[keyof typeof ISSUER_ACTIONS];
+
+/** A token as the issuer Lambda receives it for `activate`, `test` and `revoke`. */
+export interface IssuedTokenRef {
+  readonly value: string;
+  readonly tokenId?: string;
+  readonly expiresAt?: string;
+  readonly metadata?: Readonly<Record<string, string>>;
+}
+
+/** The payload the rotation function invokes a `TokenIssuer.lambda()` function with (synchronously). */
+export interface TokenIssuerRequest {
+  readonly v: typeof ISSUER_CONTRACT_VERSION;
+  readonly action: IssuerAction;
+  /** The scoped token's name, e.g. `orders-write`. */
+  readonly tokenName: string;
+  /** The secret that stores the token. */
+  readonly secretArn: string;
+  /**
+   * The Secrets Manager version ID of the token concerned. The same for every call about one
+   * token, including retries: use it as the idempotency key of your API's mint call.
+   */
+  readonly versionId: string;
+  /** The token concerned; absent for `mint`. */
+  readonly token?: IssuedTokenRef;
+}
+
+/** What a `mint` must return. */
+export interface TokenIssuerMintResponse {
+  /** The new token (1–8192 characters). */
+  readonly token: string;
+  /** Your API's ID for the token, passed back on `activate`, `test` and `revoke`. */
+  readonly tokenId?: string;
+  /** ISO 8601 expiry, if your API sets one. */
+  readonly expiresAt?: string;
+  /** String values passed back on later calls. */
+  readonly metadata?: Readonly<Record<string, string>>;
+}
+
+/** What a `test` must return; `ok: false` (or a thrown error) fails the rotation before AWSCURRENT moves. */
+export interface TokenIssuerTestResponse {
+  readonly ok: boolean;
+  readonly reason?: string;
+}

@@ -90,7 +90,7 @@ export function createVerifier(config: VerifierConfig, deps: VerifierDependencie
     if (routes.length === 0) {
       metric(METRICS.IGNORED, endpoint);
       log({ level: 'INFO', msg: 'no processor subscribed', eventId: event.id, eventType: event.type });
-      return jsonResponse(200, { status: 'ignored', id: event.id });
+      return event.acknowledgement ? acknowledge(event, 'ignored') : jsonResponse(200, { status: 'ignored', id: event.id });
     }
     const delivery = {
       eventId: event.id,
@@ -135,7 +135,7 @@ export function createVerifier(config: VerifierConfig, deps: VerifierDependencie
   }
 }
 
-function acknowledge(event: VerifiedEvent, status: 'accepted' | 'duplicate'): APIGatewayProxyResult {
+function acknowledge(event: VerifiedEvent, status: 'accepted' | 'duplicate' | 'ignored'): APIGatewayProxyResult {
   if (event.acknowledgement) {
     return { statusCode: event.acknowledgement.statusCode, headers: { 'content-type': event.acknowledgement.contentType }, body: event.acknowledgement.body };
   }

@@ -8,7 +8,12 @@ import { paddleScheme } from './paddle';
 import { pagerdutyScheme } from './pagerduty';
 import { sendgridScheme } from './sendgrid';
 import { standardWebhooksScheme, svixScheme } from './standard-webhooks';
+import { shopifyScheme } from './shopify';
+import { slackScheme } from './slack';
+import { squareScheme } from './square';
 import { stripeScheme } from './stripe';
+import { twilioScheme } from './twilio';
+import { zoomScheme } from './zoom';
 import type { SignatureScheme } from './types';
 
 /**
@@ -28,6 +33,11 @@ export const SCHEMES: Readonly<Record<string, SignatureScheme<never>>> = Object.
   [paddleScheme.id]: paddleScheme,
   [intercomScheme.id]: intercomScheme,
   [linearScheme.id]: linearScheme,
+  [slackScheme.id]: slackScheme,
+  [shopifyScheme.id]: shopifyScheme,
+  [twilioScheme.id]: twilioScheme,
+  [squareScheme.id]: squareScheme,
+  [zoomScheme.id]: zoomScheme,
 });
 
 export function schemeById(id: string): SignatureScheme<Record<string, unknown>> | undefined {

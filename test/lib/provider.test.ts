@@ -1,0 +1,54 @@
+import { SCHEMES } from '../../lambda/verifier/schemes';
+import {
+  EventField, LinearEventIdSource, ShopifyHeaderStyle, StandardWebhooksHeaders, TwilioEventIdSource, WebhookProvider,
+} from '../../lib';
+import { endpointStack, template } from '../support/stacks';
+
+const FACTORIES: Record<string, () => WebhookProvider> = {
+  stripe: () => WebhookProvider.stripe(),
+  github: () => WebhookProvider.github(),
+  hmac: () => WebhookProvider.hmac({ signatureHeader: 'X-Sig', eventId: EventField.jsonPath('id') }),
+  slack: () => WebhookProvider.slack(),
+  shopify: () => WebhookProvider.shopify(),
+  twilio: () => WebhookProvider.twilio(),
+  'standard-webhooks': () => WebhookProvider.standardWebhooks(),
+  svix: () => WebhookProvider.svix(),
+  square: () => WebhookProvider.square(),
+  zoom: () => WebhookProvider.zoom(),
+  paddle: () => WebhookProvider.paddle(),
+  intercom: () => WebhookProvider.intercom(),
+  linear: () => WebhookProvider.linear(),
+  mailgun: () => WebhookProvider.mailgun(),
+  sendgrid: () => WebhookProvider.sendgrid(),
+  pagerduty: () => WebhookProvider.pagerduty(),
+  discord: () => WebhookProvider.discord(),
+};
+
+describe('WebhookProvider', () => {
+  test('every scheme the verifier knows has a factory, and every factory names a known scheme', () => {
+    expect(Object.keys(FACTORIES).sort()).toEqual(Object.keys(SCHEMES).sort());
+    for (const [id, factory] of Object.entries(FACTORIES)) expect(factory()._config().scheme).toBe(id);
+  });
+
+  test.each(Object.entries(FACTORIES))('%s: API Gateway requires exactly the scheme\'s headers', (_id, factory) => {
+    const provider = factory();
+    const { stack } = endpointStack({ provider });
+    const expected = Object.fromEntries(provider.requiredHeaders.map((h) => [`method.request.header.${h}`, true]));
+    const [method] = Object.values(template(stack).findResources('AWS::ApiGateway::Method'));
+    expect(method.Properties.RequestParameters ?? {}).toEqual(expected);
+  });
+
+  test('options are carried as plain data with their defaults applied', () => {
+    expect(WebhookProvider.github({ allowLegacySha1: true })._config().options).toEqual({ allowLegacySha1: true });
+    expect(WebhookProvider.svix({ headers: StandardWebhooksHeaders.EITHER })._config().options).toEqual({ headerPrefix: 'either' });
+    expect(WebhookProvider.standardWebhooks()._config().options).toEqual({ headerPrefix: 'webhook' });
+    expect(WebhookProvider.linear()._config().options).toEqual({ eventIdSource: LinearEventIdSource.PAYLOAD });
+    expect(WebhookProvider.twilio()._config().options).toEqual({ eventIdSource: TwilioEventIdSource.SIGNED_CONTENT });
+    expect(WebhookProvider.shopify({ headerStyle: ShopifyHeaderStyle.EITHER }).requiredHeaders).toEqual([]);
+  });
+
+  test('Square validates its notification URL, naming the prop and the value', () => {
+    expect(() => WebhookProvider.square({ notificationUrl: 'http://example.com/hook' })).toThrow(/notificationUrl must be .*got "http:\/\/example.com\/hook"/);
+    expect(WebhookProvider.square({ notificationUrl: 'https://example.com/hook' })._config().options).toEqual({ notificationUrl: 'https://example.com/hook' });
+  });
+});
