@@ -1,0 +1,69 @@
+import type { TokenIssuerRequest } from '../shared/contract';
+import { IssuerError } from './errors';
+
+/** Invokes the issuer function synchronously and returns its parsed JSON answer. */
+export interface LambdaInvoker {
+  /** Throws {@link IssuerError} when the call fails, the function throws, or it answers non-JSON. */
+  invoke(functionName: string, request: TokenIssuerRequest): Promise<unknown>;
+}
+
+/** The slice of `@aws-sdk/client-lambda` the default invoker uses. */
+export interface LambdaSdk {
+  readonly LambdaClient: new (config: Record<string, unknown>) => { send(command: unknown): Promise<InvokeOutput> };
+  readonly InvokeCommand: new (input: { FunctionName: string; InvocationType: 'RequestResponse'; Payload: Uint8Array }) => unknown;
+}
+
+interface InvokeOutput {
+  readonly StatusCode?: number;
+  readonly FunctionError?: string;
+  readonly Payload?: Uint8Array;
+}
+
+/**
+ * Calls Lambda with the AWS SDK v3 the Lambda Node.js runtime ships (`@aws-sdk/*` stays external in
+ * every bundle). The module is loaded on first use, so the rotation of a `TokenIssuer.random()` token
+ * never loads it; tests inject a fake {@link LambdaSdk} or a whole {@link LambdaInvoker}.
+ */
+export class SdkLambdaInvoker implements LambdaInvoker {
+  private client: { send(command: unknown): Promise<InvokeOutput> } | undefined;
+  private sdk: LambdaSdk | undefined;
+
+  public constructor(private readonly loadSdk: () => LambdaSdk = () => require('@aws-sdk/client-lambda') as LambdaSdk) {}
+
+  public async invoke(functionName: string, request: TokenIssuerRequest): Promise<unknown> {
+    this.sdk ??= this.loadSdk();
+    this.client ??= new this.sdk.LambdaClient({});
+    let output: InvokeOutput;
+    try {
+      output = await this.client.send(new this.sdk.InvokeCommand({
+        FunctionName: functionName,
+        InvocationType: 'RequestResponse',
+        Payload: new TextEncoder().encode(JSON.stringify(request)),
+      }));
+    } catch (error) {
+      throw new IssuerError(request.action, `invoking ${functionName} failed`, { cause: error });
+    }
+    const text = output.Payload ? new TextDecoder().decode(output.Payload) : '';
+    if (output.FunctionError) {
+      throw new IssuerError(request.action, `${functionName} raised ${output.FunctionError}: ${errorMessage(text)}`);
+    }
+    if (text.trim() === '') return null;
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (error) {
+      throw new IssuerError(request.action, `${functionName} answered something that is not JSON`, { cause: error });
+    }
+  }
+}
+
+/** The `errorMessage` of a Lambda error payload, never the whole payload (it could echo a token). */
+function errorMessage(payload: string): string {
+  try {
+    const parsed = JSON.parse(payload) as { errorType?: unknown; errorMessage?: unknown };
+    const type = typeof parsed.errorType === 'string' ? parsed.errorType : 'Error';
+    const message = typeof parsed.errorMessage === 'string' ? parsed.errorMessage.slice(0, 500) : '';
+    return `${type}: ${message}`;
+  } catch {
+    return 'unreadable error payload';
+  }
+}
