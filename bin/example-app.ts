@@ -1,26 +1,58 @@
 #!/usr/bin/env node
 import { App, Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
-import { HardenedWebhookEndpoint, WebhookProvider } from '../lib';
+import { HardenedWebhookEndpoint, ScopedToken, TokenIssuer, WebhookProvider } from '../lib';
 import { handlerAsset } from '../lib/assets';
 
-/** A Stripe endpoint with two processors: fulfilment for payment intents, audit for everything. */
+/**
+ * A Stripe endpoint with two processors: fulfilment for payment intents, audit for everything.
+ * Each processor holds one narrowly scoped, rotated token and nothing else; every alarm notifies
+ * one encrypted topic.
+ */
 export class StripeWebhooksStack extends Stack {
   public readonly endpoint: HardenedWebhookEndpoint;
+  public readonly ordersWrite: ScopedToken;
+  public readonly auditAppend: ScopedToken;
+  public readonly alarmTopic: sns.ITopic;
 
   public constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
-    this.endpoint = new HardenedWebhookEndpoint(this, 'Stripe', { provider: WebhookProvider.stripe() });
+    this.alarmTopic = alarmTopic(this);
+    this.endpoint = new HardenedWebhookEndpoint(this, 'Stripe', { provider: WebhookProvider.stripe(), alarmTopic: this.alarmTopic });
+
+    // The fulfilment service checks this token against the same secret; it rotates monthly.
+    this.ordersWrite = new ScopedToken(this, 'OrdersWrite', { tokenName: 'orders-write', issuer: TokenIssuer.random({ length: 64 }) });
+    // The audit store's append-only token rotates weekly; the replaced one stays valid for 6 hours.
+    this.auditAppend = new ScopedToken(this, 'AuditAppend', {
+      tokenName: 'audit-append',
+      rotationInterval: Duration.days(7),
+      previousTokenGrace: Duration.hours(6),
+    });
 
     const fulfilment = exampleFunction(this, 'Fulfilment', 'example/fulfilment');
     const audit = exampleFunction(this, 'Audit', 'example/audit');
-    this.endpoint.addProcessor(fulfilment, { name: 'fulfilment', eventTypes: ['payment_intent.*'] });
-    this.endpoint.addProcessor(audit, { name: 'audit' });
+    this.endpoint.addProcessor(fulfilment, { name: 'fulfilment', eventTypes: ['payment_intent.*'], tokens: [this.ordersWrite] });
+    this.endpoint.addProcessor(audit, { name: 'audit', tokens: [this.auditAppend] });
   }
+}
+
+/** An SNS topic for alarms: encrypted with a key CloudWatch may use, TLS-only. */
+function alarmTopic(scope: Construct): sns.Topic {
+  const key = new kms.Key(scope, 'AlarmTopicKey', { enableKeyRotation: true, description: 'Encrypts the webhook alarm topic.' });
+  // CloudWatch publishes alarm notifications to the encrypted topic.
+  key.addToResourcePolicy(new iam.PolicyStatement({
+    principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+    actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+    resources: ['*'],
+    conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(scope).account } },
+  }));
+  return new sns.Topic(scope, 'AlarmTopic', { masterKey: key, enforceSSL: true, displayName: 'Webhook alarms' });
 }
 
 /** A processor function with its own role (no managed policy) and a log group with retention. */

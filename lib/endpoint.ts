@@ -1,19 +1,26 @@
 import { CfnOutput, Duration, Lazy, RemovalPolicy, SecretValue, Size, Stack, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import {
-  DIMENSIONS, ENV, KEY_PREFIX, METRIC_NAMESPACE, METRICS, TABLE, UNSET_SECRET_PLACEHOLDER, type VerifierConfig,
+  DIMENSIONS, ENV, ERROR_CODES, KEY_PREFIX, METRIC_NAMESPACE, METRICS, TABLE, UNSET_SECRET_PLACEHOLDER, type VerifierConfig,
 } from '../lambda/shared/contract';
 import { handlerAsset } from './assets';
+import {
+  addPipelineWidgets, addProcessorWidgets, addTokenWidgets, AlarmActionSet, createEndpointAlarms, validateEndpointAlarmOptions,
+  type EndpointAlarmOptions, type EndpointAlarms,
+} from './monitoring';
 import { WebhookProcessor, type ProcessorOptions } from './processor';
 import type { WebhookProvider } from './provider';
+import type { IScopedToken } from './scoped-token';
 import { HardenedWebhooksValidationError, PropsValidator } from './validation';
 
 /** Stage throttling of the webhook API. */
@@ -100,6 +107,22 @@ export interface HardenedWebhookEndpointProps {
    * @default 256
    */
   readonly verifierMemorySize?: number;
+  /**
+   * Topic notified when any alarm of the endpoint, its processors or their scoped tokens changes to
+   * ALARM. More actions can be added with {@link HardenedWebhookEndpoint.addAlarmAction}.
+   * @default - the alarms have no actions
+   */
+  readonly alarmTopic?: sns.ITopic;
+  /**
+   * Overrides of the endpoint's alarms.
+   * @default - see {@link EndpointAlarmOptions}
+   */
+  readonly alarms?: EndpointAlarmOptions;
+  /**
+   * Whether to create a CloudWatch dashboard of the pipeline.
+   * @default true
+   */
+  readonly dashboard?: boolean;
 }
 
 const PATH = /^[A-Za-z0-9._~-]+(?:\/[A-Za-z0-9._~-]+)*$/;
@@ -127,9 +150,15 @@ export class HardenedWebhookEndpoint extends Construct {
   public readonly processors: WebhookProcessor[] = [];
   /** The provider's scheme ID, e.g. `stripe`. */
   public readonly providerId: string;
+  /** The endpoint's alarms (each processor and scoped token has its own `alarms`). */
+  public readonly alarms: EndpointAlarms;
+  /** The pipeline dashboard: received, rejected by reason, duplicates, enqueued, processed, DLQ depth, token usage. */
+  public readonly dashboard?: cloudwatch.Dashboard;
 
   private readonly props: HardenedWebhookEndpointProps;
   private readonly endpointName: string;
+  private readonly alarmActions = new AlarmActionSet();
+  private readonly tokens: IScopedToken[] = [];
 
   public constructor(scope: Construct, id: string, props: HardenedWebhookEndpointProps) {
     super(scope, id);
@@ -159,6 +188,31 @@ export class HardenedWebhookEndpoint extends Construct {
     this.api = this.createApi(props, verifier);
     this.url = this.api.urlForPath(`/${props.path ?? 'webhook'}`);
     new CfnOutput(this, 'Url', { value: this.url, description: `POST ${this.providerId} webhooks here` });
+
+    const alarms = createEndpointAlarms(this, this, props.alarms);
+    this.alarms = alarms;
+    this.alarmActions.addAlarms(...alarms.all);
+    if (props.dashboard ?? true) {
+      this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { defaultInterval: Duration.hours(6) });
+      addPipelineWidgets(this.dashboard, {
+        endpointName: this.endpointName, namespace: METRIC_NAMESPACE, rejectedMetricName: METRICS.REJECTED,
+        endpointDimension: DIMENSIONS.ENDPOINT, reasonDimension: DIMENSIONS.REASON,
+        metricReceived: (o) => this.metricReceived(o), metricEnqueued: (o) => this.metricEnqueued(o), metricDuplicates: (o) => this.metricDuplicates(o),
+        metricSignatureFailures: (o) => this.metricSignatureFailures(o), metricVerifierErrors: (o) => this.metricVerifierErrors(o),
+        metricVerifierServerErrors: (o) => this.metricVerifierServerErrors(o), metricApiServerErrors: (o) => this.metricApiServerErrors(o),
+      }, alarms.all);
+    }
+    if (props.alarmTopic) this.addAlarmAction(new cloudwatchActions.SnsAction(props.alarmTopic));
+  }
+
+  /**
+   * Adds actions (e.g. `new SnsAction(topic)`) to every alarm of the endpoint, of its processors and
+   * of their scoped tokens — those added so far and those added later.
+   */
+  public addAlarmAction(...actions: cloudwatch.IAlarmAction[]): void {
+    const added = this.alarmActions.addActions(...actions);
+    for (const processor of this.processors) processor.addAlarmAction(...added);
+    for (const token of this.tokens) token.addAlarmAction(...added);
   }
 
   /**
@@ -179,6 +233,7 @@ export class HardenedWebhookEndpoint extends Construct {
     iam.Grant.addToPrincipal({ grantee: this.verifier, actions: ['sqs:SendMessage'], resourceArns: [processor.queue.queueArn] });
     this.props.encryptionKey?.grant(this.verifier, 'kms:GenerateDataKey', 'kms:Decrypt');
     this.processors.push(processor);
+    this.monitorProcessor(processor);
     return processor;
   }
 
@@ -225,6 +280,46 @@ export class HardenedWebhookEndpoint extends Construct {
   /** DynamoDB or SQS failures that made the verifier answer 503. */
   public metricDownstreamFailures(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(METRICS.DOWNSTREAM_FAILURES, props);
+  }
+
+  /** Verifier invocations that crashed or timed out. */
+  public metricVerifierErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.verifier.metricErrors({ statistic: 'Sum', period: Duration.minutes(5), ...props });
+  }
+
+  /** Requests the verifier answered 503 (signing secret unset or unreadable, DynamoDB or SQS failed). */
+  public metricVerifierServerErrors(props?: cloudwatch.MetricOptions): cloudwatch.IMetric {
+    return new cloudwatch.MathExpression({
+      expression: 'FILL(secret, 0) + FILL(downstream, 0)',
+      usingMetrics: {
+        secret: this.metricRejected(ERROR_CODES.SECRET_UNAVAILABLE, { period: props?.period }),
+        downstream: this.metricRejected(ERROR_CODES.DOWNSTREAM_UNAVAILABLE, { period: props?.period }),
+      },
+      label: props?.label ?? 'Verifier 503s',
+      period: props?.period ?? Duration.minutes(5),
+    });
+  }
+
+  /** 5XX responses of the API, whatever their origin. */
+  public metricApiServerErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.api.metricServerError({ statistic: 'Sum', period: Duration.minutes(5), ...props });
+  }
+
+  /** Wires the processor's and its new tokens' alarms to the endpoint's actions, and adds their dashboard rows. */
+  private monitorProcessor(processor: WebhookProcessor): void {
+    processor.addAlarmAction(...this.alarmActions.allActions);
+    if (this.dashboard) {
+      const a = processor.alarms;
+      addProcessorWidgets(this.dashboard, processor, [a.deadLetterMessages, a.oldestMessageAge, a.failures, a.errors, a.throttles]);
+    }
+    for (const token of processor.tokens) {
+      if (this.tokens.includes(token)) continue;
+      this.tokens.push(token);
+      token.addAlarmAction(...this.alarmActions.allActions);
+      if (this.dashboard) {
+        addTokenWidgets(this.dashboard, { ...tokenMetrics(token), namespace: METRIC_NAMESPACE, tokenDimension: DIMENSIONS.TOKEN, processorDimension: DIMENSIONS.PROCESSOR }, token.alarms);
+      }
+    }
   }
 
   private metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
@@ -385,5 +480,14 @@ function validateEndpointProps(props: HardenedWebhookEndpointProps): void {
   v.range('verifierMemorySize', props.verifierMemorySize, 128, 10240).integer('verifierMemorySize', props.verifierMemorySize);
   v.matches('messageGroupPath', props.messageGroupPath, /^[^.\s]+(?:\.[^.\s]+)*$/, 'a dot-separated JSON path such as "data.object.customer"');
   v.matches('publicUrl', props.publicUrl, /^https:\/\/[^\s]+$/, 'an https:// URL');
+  validateEndpointAlarmOptions(v, props.alarms);
   v.throwIfInvalid();
+}
+
+function tokenMetrics(token: IScopedToken) {
+  return {
+    tokenName: token.tokenName,
+    metricUsage: (props?: cloudwatch.MetricOptions) => token.metricUsage(props),
+    metricRotationErrors: (props?: cloudwatch.MetricOptions) => token.metricRotationErrors(props),
+  };
 }

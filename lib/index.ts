@@ -1,4 +1,6 @@
 export * from './endpoint';
+export * from './monitoring';
 export * from './processor';
 export * from './provider';
+export * from './scoped-token';
 export { HardenedWebhooksValidationError } from './validation';

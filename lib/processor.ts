@@ -1,4 +1,4 @@
-import { Annotations, Duration } from 'aws-cdk-lib';
+import { Annotations, Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -8,6 +8,10 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DIMENSIONS, ENV, KEY_PREFIX, METRIC_NAMESPACE, METRICS, type ProcessorRoute } from '../lambda/shared/contract';
+import {
+  AlarmActionSet, createProcessorAlarms, validateProcessorAlarmOptions, type ProcessorAlarmOptions, type ProcessorAlarms,
+} from './monitoring';
+import type { IScopedToken } from './scoped-token';
 import { PropsValidator } from './validation';
 
 /** Options of `HardenedWebhookEndpoint.addProcessor`. */
@@ -47,6 +51,23 @@ export interface ProcessorOptions {
    * @default Duration.days(4)
    */
   readonly retentionPeriod?: Duration;
+  /**
+   * Scoped tokens this processor may use (`tokens.get(name)` in the runtime). It may read these
+   * secrets only — `secretsmanager:GetSecretValue` on each, `kms:Decrypt` on its key for that secret.
+   * @default - none
+   */
+  readonly tokens?: IScopedToken[];
+  /**
+   * How long the runtime serves a token from memory before reading it again (0–1 hour). Keep it
+   * shorter than the tokens' `previousTokenGrace`.
+   * @default Duration.minutes(5)
+   */
+  readonly tokenCacheTtl?: Duration;
+  /**
+   * Overrides of the processor's alarms.
+   * @default - see {@link ProcessorAlarmOptions}
+   */
+  readonly alarms?: ProcessorAlarmOptions;
 }
 
 /** Properties of {@link WebhookProcessor}; built by `HardenedWebhookEndpoint.addProcessor`. */
@@ -79,6 +100,12 @@ export class WebhookProcessor extends Construct {
   public readonly handler: lambda.IFunction;
   /** Event types this processor receives; empty means all. */
   public readonly eventTypes: readonly string[];
+  /** The scoped tokens this processor may read. */
+  public readonly tokens: readonly IScopedToken[];
+  /** The processor's alarms. */
+  public readonly alarms: ProcessorAlarms;
+
+  private readonly alarmActions = new AlarmActionSet();
 
   public constructor(scope: Construct, id: string, props: WebhookProcessorProps) {
     super(scope, id);
@@ -86,6 +113,7 @@ export class WebhookProcessor extends Construct {
     this.name = props.name;
     this.handler = props.handler;
     this.eventTypes = [...(props.eventTypes ?? [])];
+    this.tokens = [...(props.tokens ?? [])];
 
     const encryption = props.encryptionKey
       ? { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: props.encryptionKey }
@@ -119,7 +147,17 @@ export class WebhookProcessor extends Construct {
       reportBatchItemFailures: true,
     }));
     this.grantIdempotencyRecords(props.handler, props.table);
+    for (const token of this.tokens) token.grantRead(props.handler);
     this.configureRuntime(props);
+
+    const alarms = createProcessorAlarms(this, this, props.alarms);
+    this.alarms = alarms;
+    this.alarmActions.addAlarms(...alarms.all);
+  }
+
+  /** Adds actions to every alarm of the processor. */
+  public addAlarmAction(...actions: cloudwatch.IAlarmAction[]): void {
+    this.alarmActions.addActions(...actions);
   }
 
   /** The route the verifier uses to reach this processor. @internal */
@@ -145,6 +183,16 @@ export class WebhookProcessor extends Construct {
   /** Age of the oldest message waiting in the queue: the processing lag. */
   public metricOldestMessageAge(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.queue.metricApproximateAgeOfOldestMessage({ statistic: 'Maximum', period: Duration.minutes(1), ...props });
+  }
+
+  /** Invocations of the processor function that crashed or timed out. */
+  public metricErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.handler.metricErrors({ statistic: 'Sum', period: Duration.minutes(5), ...props });
+  }
+
+  /** Throttled invocations of the processor function. */
+  public metricThrottles(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.handler.metricThrottles({ statistic: 'Sum', period: Duration.minutes(5), ...props });
   }
 
   private metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
@@ -179,6 +227,10 @@ export class WebhookProcessor extends Construct {
       [ENV.PROCESSOR_NAME]: this.name,
       [ENV.PROCESSOR_RECORD_TTL_SECONDS]: String(props.recordRetention.toSeconds()),
     };
+    if (this.tokens.length > 0) {
+      environment[ENV.TOKENS] = Stack.of(this).toJsonString(Object.fromEntries(this.tokens.map((token) => [token.tokenName, token.secret.secretArn])));
+      environment[ENV.TOKEN_CACHE_TTL_SECONDS] = String((props.tokenCacheTtl ?? Duration.minutes(5)).toSeconds());
+    }
     if (props.handler instanceof lambda.Function) {
       for (const [key, value] of Object.entries(environment)) props.handler.addEnvironment(key, value);
     } else {
@@ -196,6 +248,11 @@ function validateProcessorOptions(props: ProcessorOptions): void {
   v.range('maxReceiveCount', props.maxReceiveCount, 1, 1000).integer('maxReceiveCount', props.maxReceiveCount);
   v.range('visibilityTimeout', props.visibilityTimeout?.toSeconds(), 1, 43200, ' s');
   v.range('retentionPeriod', props.retentionPeriod?.toSeconds(), 60, 1209600, ' s');
+  v.range('tokenCacheTtl', props.tokenCacheTtl?.toSeconds(), 0, 3600, ' s');
+  const names = (props.tokens ?? []).map((token) => token.tokenName);
+  const repeated = names.filter((name, index) => names.indexOf(name) !== index);
+  v.check(repeated.length === 0, `tokens must have distinct token names; got ${JSON.stringify([...new Set(repeated)])} more than once`);
+  validateProcessorAlarmOptions(v, props.alarms);
   for (const pattern of props.eventTypes ?? []) {
     v.check(typeof pattern === 'string' && pattern.length > 0 && pattern.length <= 256, `eventTypes entries must be 1–256 characters; got ${JSON.stringify(pattern)}`);
   }

@@ -11,6 +11,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** name → entry point. The AWS SDK v3 ships in the Lambda Node.js runtime, so it stays external. */
 export const HANDLERS = {
   verifier: 'lambda/verifier/index.ts',
+  rotation: 'lambda/rotation/index.ts',
   'example/fulfilment': 'bin/processors/fulfilment.ts',
   'example/audit': 'bin/processors/audit.ts',
 };

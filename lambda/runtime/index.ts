@@ -1,5 +1,13 @@
 /**
- * Processor runtime: `import { webhookProcessor } from 'hardened-webhooks/runtime'`.
+ * Processor runtime: `import { webhookProcessor, tokens } from 'hardened-webhooks/runtime'`.
  */
 export { webhookProcessor, ProcessorConfigError, type WebhookHandler, type WebhookProcessorOptions } from './processor';
 export { UnknownEnvelopeError, type WebhookEvent } from './event';
+export {
+  tokens, ScopedTokens, TokenConfigError, TokenUnavailableError, UnknownTokenError, type ScopedTokensOptions,
+} from './tokens';
+export { PowertoolsMetricsSink, type MetricsSink } from './metrics';
+export type {
+  IssuedTokenRef, IssuerAction, TokenIssuerMintResponse, TokenIssuerRequest, TokenIssuerTestResponse, TokenSecretValue,
+} from '../shared/contract';
+export { ISSUER_ACTIONS } from '../shared/contract';

@@ -4,8 +4,9 @@ import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/pe
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { ENV, KEY_PREFIX, TABLE } from '../shared/contract';
+import { DIMENSIONS, ENV, KEY_PREFIX, METRICS, TABLE } from '../shared/contract';
 import { toWebhookEvent, type WebhookEvent } from './event';
+import { defaultMetricsSink, type MetricsSink } from './metrics';
 
 /** Your code: runs once per (processor, event ID), however often SQS delivers the message. */
 export type WebhookHandler = (event: WebhookEvent, context: Context) => Promise<void> | void;
@@ -30,6 +31,11 @@ export interface WebhookProcessorOptions {
   readonly dynamoDbClient?: DynamoDBClient;
   /** Replaces the DynamoDB persistence layer entirely. @default - DynamoDB, with the options above */
   readonly persistenceStore?: BasePersistenceLayer;
+  /**
+   * Where `Processed` and `ProcessorFailures` are recorded (dimension `Processor`).
+   * @default - Powertools Metrics (Embedded Metric Format on stdout)
+   */
+  readonly metrics?: MetricsSink;
 }
 
 /** A processor is misconfigured (e.g. no table name); raised at cold start. */
@@ -60,9 +66,18 @@ export function webhookProcessor(handler: WebhookHandler, options: WebhookProces
     throwOnNoIdempotencyKey: true,
     expiresAfterSeconds: options.completedRecordTtlSeconds ?? (Number(process.env[ENV.PROCESSOR_RECORD_TTL_SECONDS]) || SEVEN_DAYS),
   });
+  const metrics = options.metrics ?? defaultMetricsSink();
+  const dimensions = [{ [DIMENSIONS.PROCESSOR]: processorName }];
   let currentContext: Context | undefined;
+  // Counted inside the idempotent function: a duplicate that is skipped is neither processed nor failed again.
   const runOnce = makeIdempotent(async (record: SQSRecord): Promise<void> => {
-    await handler(toWebhookEvent(record), currentContext as Context);
+    try {
+      await handler(toWebhookEvent(record), currentContext as Context);
+    } catch (error) {
+      metrics.count(METRICS.PROCESSOR_FAILURES, dimensions);
+      throw error;
+    }
+    metrics.count(METRICS.PROCESSED, dimensions);
   }, { persistenceStore, config, keyPrefix: `${KEY_PREFIX.PROCESSOR}${processorName}` });
   const batch = new SqsFifoPartialProcessorAsync();
 

@@ -69,6 +69,7 @@ export function createVerifier(config: VerifierConfig, deps: VerifierDependencie
     if (secrets.length === 0) return refuse(503, ERROR_CODES.SECRET_UNAVAILABLE, 'signing secret is not set; retry later');
 
     let verified: VerifiedEvent;
+    let contentType: string | undefined;
     try {
       const verdict = scheme.verify(request, { secrets, nowMs: receivedAtMs, toleranceSeconds: config.toleranceSeconds }, config.provider.options);
       if (!verdict.ok) return refuse(verdict.status, verdict.code, verdict.detail);
@@ -77,15 +78,18 @@ export function createVerifier(config: VerifierConfig, deps: VerifierDependencie
         return { statusCode: verdict.handshake.statusCode, headers: { 'content-type': verdict.handshake.contentType }, body: verdict.handshake.body };
       }
       verified = verdict.event;
+      // Read inside this try: a Content-Type sent twice with different values is a conflicting
+      // header like any other (400), not an exception that API Gateway turns into a 502.
+      contentType = request.header('content-type');
     } catch (error) {
       if (error instanceof ConflictingHeaderError) return refuse(400, ERROR_CODES.CONFLICTING_HEADER, error.message);
       throw error;
     }
 
-    return accept(scheme, request, verified, receivedAtMs);
+    return accept(scheme, request, verified, receivedAtMs, contentType);
   };
 
-  async function accept(scheme: SignatureScheme<Record<string, unknown>>, request: InboundRequest, event: VerifiedEvent, receivedAtMs: number) {
+  async function accept(scheme: SignatureScheme<Record<string, unknown>>, request: InboundRequest, event: VerifiedEvent, receivedAtMs: number, contentType: string | undefined) {
     const routes = matchProcessors(config.processors, event.type);
     if (routes.length === 0) {
       metric(METRICS.IGNORED, endpoint);
@@ -98,7 +102,7 @@ export function createVerifier(config: VerifierConfig, deps: VerifierDependencie
       provider: scheme.id,
       groupId: messageGroup(event, config.groupKeyPath),
       body: request.body,
-      contentType: request.header('content-type'),
+      contentType,
       receivedAtMs,
     };
     let nonceRecorded = false;

@@ -1,15 +1,46 @@
 import { ERROR_CODES } from '../shared/contract';
 import { reject, type Rejection } from './crypto';
 
+/**
+ * How deeply JSON may nest. Provider payloads stay under 20 levels; JSON.parse copes with any depth,
+ * but the recursive code that processors run on the value (JSON.stringify, loggers, deep copies)
+ * overflows the stack at a few thousand, so a deeper body would fail in every processor until it
+ * reached the dead-letter queue.
+ */
+export const MAX_JSON_DEPTH = 512;
+
 /** Parses a verified body as JSON; a body that is not UTF-8 JSON is a 400, never a 500. */
 export function parseJsonBody(body: Buffer): { readonly value: unknown } | Rejection {
   const text = decodeUtf8(body);
   if (text === undefined) return reject(400, ERROR_CODES.MALFORMED_BODY, 'body is not valid UTF-8');
+  if (nestsDeeperThan(text, MAX_JSON_DEPTH)) return reject(400, ERROR_CODES.MALFORMED_BODY, `body is JSON nested more than ${MAX_JSON_DEPTH} levels deep`);
   try {
     return { value: JSON.parse(text) as unknown };
   } catch {
     return reject(400, ERROR_CODES.MALFORMED_BODY, 'body is not valid JSON');
   }
+}
+
+/** Whether brackets outside strings nest deeper than `limit`: one pass, no recursion. */
+function nestsDeeperThan(text: string, limit: number): boolean {
+  // A text shorter than the limit cannot open more brackets than it has characters.
+  if (text.length <= limit) return false;
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (inString) {
+      if (code === 0x5c) i++; // backslash: the next character is escaped
+      else if (code === 0x22) inString = false;
+    } else if (code === 0x22) {
+      inString = true;
+    } else if (code === 0x7b || code === 0x5b) {
+      if (++depth > limit) return true;
+    } else if (code === 0x7d || code === 0x5d) {
+      depth--;
+    }
+  }
+  return false;
 }
 
 /** Strict UTF-8 decoding: `undefined` for invalid byte sequences instead of replacement characters. */
@@ -27,11 +58,15 @@ export function decodeUtf8(body: Buffer): string | undefined {
  */
 export function readPath(value: unknown, path: string): unknown {
   let current: unknown = value;
-  for (const key of path.split('.')) {
+  // Walks the segments in place rather than splitting: schemes read several paths per request.
+  for (let start = 0; ;) {
+    const dot = path.indexOf('.', start);
+    const key = dot < 0 ? path.slice(start) : path.slice(start, dot);
     if (typeof current !== 'object' || current === null || !Object.prototype.hasOwnProperty.call(current, key)) return undefined;
     current = (current as Record<string, unknown>)[key];
+    if (dot < 0) return current;
+    start = dot + 1;
   }
-  return current;
 }
 
 /** A path's value as a non-empty string (numbers are accepted and stringified), or `undefined`. */

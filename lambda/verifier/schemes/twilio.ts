@@ -62,11 +62,24 @@ export const twilioScheme: SignatureScheme<TwilioOptions> = {
     // With bodySHA256 the body is JSON and only the URL is signed; otherwise the body is a form.
     const form = bodyHash === null ? parseForm(request.body) : new Map<string, string[]>();
     if (form === undefined) return reject(400, ERROR_CODES.MALFORMED_BODY, 'body is not a UTF-8 form');
-    const params = [...form.keys()].sort().map((name) => [name, [...new Set(form.get(name))].sort()] as const);
-    const suffix = params.map(([name, values]) => values.map((value) => name + value).join('')).join('');
+    const params = [...form.keys()].sort().map((name) => {
+      const values = form.get(name) as string[];
+      return [name, values.length === 1 ? values : [...new Set(values)].sort()] as const;
+    });
+    // The signed bytes after the URL, encoded once rather than once per secret and URL variant.
+    const suffix = Buffer.from(params.map(([name, values]) => values.map((value) => name + value).join('')).join(''), 'utf8');
 
-    const expected = context.secrets.flatMap((secret) => urlVariants(request.url).map((url) => hmac(algorithm, secret, url, suffix)));
-    if (!anyMatches(expected, [digest])) return reject(401, ERROR_CODES.BAD_SIGNATURE, 'signature does not match');
+    // URL variants are tried in turn and the first that verifies ends the search: they are derived
+    // from the request itself, so which one matched tells the sender nothing it did not send. Within
+    // a variant every active secret is still compared in constant time.
+    let verified = false;
+    for (const url of urlVariants(request.url)) {
+      if (anyMatches(context.secrets.map((secret) => hmac(algorithm, secret, url, suffix)), [digest])) {
+        verified = true;
+        break;
+      }
+    }
+    if (!verified) return reject(401, ERROR_CODES.BAD_SIGNATURE, 'signature does not match');
     if (bodyHash !== null) {
       const actual = createHash('sha256').update(request.body).digest();
       if (!constantTimeEqual(actual, decodeHex(bodyHash) ?? Buffer.alloc(0))) return reject(401, ERROR_CODES.BAD_SIGNATURE, 'body does not match the signed bodySHA256');

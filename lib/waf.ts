@@ -1,0 +1,188 @@
+import { Duration, Fn, Stack, ArnFormat } from 'aws-cdk-lib';
+import type * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
+import { Construct } from 'constructs';
+import { PropsValidator } from './validation';
+
+/** Options of the WAF web ACL in front of a webhook endpoint. Every rule is chosen not to drop genuine deliveries. */
+export interface WebhookWafOptions {
+  /**
+   * Requests one client IP address may send per `rateLimitWindow` before WAF answers 429 (with
+   * `Retry-After`), which providers treat as "retry later". Providers deliver from few addresses and
+   * in bursts (a Stripe bulk update, a GitHub mass-label), so keep it well above a provider's peak;
+   * the stage throttle still bounds the total.
+   * @default 3000
+   */
+  readonly rateLimit?: number;
+  /**
+   * The window the rate limit counts over: 1, 2, 5 or 10 minutes.
+   * @default Duration.minutes(5)
+   */
+  readonly rateLimitWindow?: Duration;
+  /**
+   * Add AWS's Known bad inputs rule set (`AWSManagedRulesKnownBadInputsRuleSet`: Log4j, Java
+   * deserialisation, exploitable paths). Its header, path and query rules block. Its body rules
+   * (`Log4JRCE_BODY`, `JavaDeserializationRCE_BODY`) only count: a signed body legitimately carries
+   * text people wrote (an issue comment quoting `${jndi:…}`), and a blocked delivery is lost for
+   * providers that do not retry.
+   * @default true
+   */
+  readonly knownBadInputs?: boolean;
+  /**
+   * Add AWS's Core rule set (`AWSManagedRulesCommonRuleSet`). Every rule of it that inspects the body
+   * only counts: `SizeRestrictions_BODY` blocks bodies over 8 KB, which most providers exceed, and the
+   * body's cross-site-scripting, LFI, RFI and SSRF patterns match ordinary user text in signed events.
+   * @default false
+   */
+  readonly coreRuleSet?: boolean;
+}
+
+/** Properties of {@link WebhookWaf}. */
+export interface WebhookWafProps extends WebhookWafOptions {
+  /** The API Gateway stage to protect. */
+  readonly stage: apigw.IStage;
+}
+
+/** The names of the web ACL's rules, also the names of their CloudWatch metrics. */
+export const WEBHOOK_WAF_RULES = {
+  IP_REPUTATION: 'AmazonIpReputationList',
+  RATE_LIMIT: 'RateLimitPerIp',
+  KNOWN_BAD_INPUTS: 'KnownBadInputs',
+  CORE_RULE_SET: 'CoreRuleSet',
+} as const;
+
+/** Rules of the Known bad inputs set that inspect the body: they count, never block. */
+export const KNOWN_BAD_INPUTS_BODY_RULES: readonly string[] = ['Log4JRCE_BODY', 'JavaDeserializationRCE_BODY'];
+
+/** Rules of the Core rule set that inspect the body: they count, never block. */
+export const CORE_RULE_SET_BODY_RULES: readonly string[] = [
+  'SizeRestrictions_BODY', 'CrossSiteScripting_BODY', 'GenericLFI_BODY', 'GenericRFI_BODY', 'EC2MetaDataSSRF_BODY',
+];
+
+const WINDOWS_SECONDS = [60, 120, 300, 600];
+
+/**
+ * A regional WAFv2 web ACL associated with an API Gateway stage, made for webhook traffic:
+ * - AWS's IP reputation list blocks addresses known for bots and attacks;
+ * - a per-IP rate limit answers 429, so a flood from one address cannot use up the stage throttle
+ *   that genuine senders share;
+ * - optionally AWS's Known bad inputs and Core rule sets, with every body-inspecting rule set to
+ *   count, because the signature — checked by the verifier — is what authenticates a body.
+ *
+ * Rule sets that would refuse genuine deliveries are not offered: the anonymous-IP list (hosting
+ * provider addresses, where webhooks come from) and bot control (webhook senders are bots).
+ */
+export class WebhookWaf extends Construct {
+  /** The web ACL. */
+  public readonly webAcl: wafv2.CfnWebACL;
+  /** The web ACL's ARN. */
+  public readonly webAclArn: string;
+  /** Its association with the stage. */
+  public readonly association: wafv2.CfnWebACLAssociation;
+
+  public constructor(scope: Construct, id: string, props: WebhookWafProps) {
+    super(scope, id);
+    validateWafProps(props);
+    const rules: wafv2.CfnWebACL.RuleProperty[] = [
+      {
+        name: WEBHOOK_WAF_RULES.IP_REPUTATION,
+        priority: 0,
+        statement: { managedRuleGroupStatement: { vendorName: 'AWS', name: 'AWSManagedRulesAmazonIpReputationList' } },
+        overrideAction: { none: {} },
+        visibilityConfig: visibility(WEBHOOK_WAF_RULES.IP_REPUTATION),
+      },
+      {
+        name: WEBHOOK_WAF_RULES.RATE_LIMIT,
+        priority: 1,
+        statement: {
+          rateBasedStatement: {
+            limit: props.rateLimit ?? 3000,
+            aggregateKeyType: 'IP',
+            evaluationWindowSec: (props.rateLimitWindow ?? Duration.minutes(5)).toSeconds(),
+          },
+        },
+        action: {
+          block: {
+            customResponse: {
+              responseCode: 429,
+              responseHeaders: [{ name: 'retry-after', value: String((props.rateLimitWindow ?? Duration.minutes(5)).toSeconds()) }],
+            },
+          },
+        },
+        visibilityConfig: visibility(WEBHOOK_WAF_RULES.RATE_LIMIT),
+      },
+    ];
+    if (props.knownBadInputs ?? true) {
+      rules.push(managedGroup(WEBHOOK_WAF_RULES.KNOWN_BAD_INPUTS, 'AWSManagedRulesKnownBadInputsRuleSet', rules.length, KNOWN_BAD_INPUTS_BODY_RULES));
+    }
+    if (props.coreRuleSet ?? false) {
+      rules.push(managedGroup(WEBHOOK_WAF_RULES.CORE_RULE_SET, 'AWSManagedRulesCommonRuleSet', rules.length, CORE_RULE_SET_BODY_RULES));
+    }
+
+    this.webAcl = new wafv2.CfnWebACL(this, 'Resource', {
+      scope: 'REGIONAL',
+      // CloudFormation allows only letters, digits, spaces and =:#@/-,.+ in this description.
+      description: 'Webhook endpoint - IP reputation list and per-IP rate limit. Body rules only count as signatures authenticate bodies.',
+      defaultAction: { allow: {} },
+      visibilityConfig: visibility('WebhookWebAcl'),
+      rules,
+    });
+    this.webAclArn = this.webAcl.attrArn;
+
+    const stack = Stack.of(this);
+    this.association = new wafv2.CfnWebACLAssociation(this, 'Association', {
+      resourceArn: stack.formatArn({
+        service: 'apigateway',
+        account: '',
+        resource: 'restapis',
+        resourceName: `${props.stage.restApi.restApiId}/stages/${props.stage.stageName}`,
+        arnFormat: ArnFormat.SLASH_RESOURCE_SLASH_RESOURCE_NAME,
+      }),
+      webAclArn: this.webAcl.attrArn,
+    });
+  }
+
+  /**
+   * Requests the web ACL blocked, optionally by one rule (a name of {@link WEBHOOK_WAF_RULES}).
+   * A rise in `RateLimitPerIp` blocks from a provider's address means the limit is too low.
+   */
+  public metricBlockedRequests(rule?: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: 'AWS/WAFV2',
+      metricName: 'BlockedRequests',
+      dimensionsMap: { WebACL: Fn.select(0, Fn.split('|', this.webAcl.ref)), Region: Stack.of(this).region, Rule: rule ?? 'ALL' },
+      statistic: 'Sum',
+      period: Duration.minutes(5),
+      ...props,
+    });
+  }
+}
+
+function managedGroup(ruleName: string, groupName: string, priority: number, countOnly: readonly string[]): wafv2.CfnWebACL.RuleProperty {
+  return {
+    name: ruleName,
+    priority,
+    statement: {
+      managedRuleGroupStatement: {
+        vendorName: 'AWS',
+        name: groupName,
+        ruleActionOverrides: countOnly.map((name) => ({ name, actionToUse: { count: {} } })),
+      },
+    },
+    overrideAction: { none: {} },
+    visibilityConfig: visibility(ruleName),
+  };
+}
+
+function visibility(metricName: string): wafv2.CfnWebACL.VisibilityConfigProperty {
+  return { cloudWatchMetricsEnabled: true, metricName, sampledRequestsEnabled: true };
+}
+
+function validateWafProps(props: WebhookWafProps): void {
+  const v = new PropsValidator('WebhookWaf');
+  v.range('rateLimit', props.rateLimit, 10, 2_000_000_000).integer('rateLimit', props.rateLimit);
+  const window = props.rateLimitWindow?.toSeconds();
+  if (window !== undefined) v.check(WINDOWS_SECONDS.includes(window), `rateLimitWindow must be 1, 2, 5 or 10 minutes; got ${window} s`);
+  v.throwIfInvalid();
+}

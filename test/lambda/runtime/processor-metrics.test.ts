@@ -1,0 +1,79 @@
+import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { Context, SQSRecord } from 'aws-lambda';
+import { webhookProcessor } from '../../../lambda/runtime';
+import { ENVELOPE_VERSION, TABLE, type WebhookEnvelope } from '../../../lambda/shared/contract';
+import { dynamoDb, uniqueName } from '../../support/aws';
+
+/** The processor runtime records Processed and ProcessorFailures (dimension Processor) as EMF on stdout. */
+let client: DynamoDBClient;
+let tableName: string;
+
+beforeAll(async () => {
+  client = dynamoDb();
+  tableName = uniqueName('runtime-metrics');
+  await client.send(new CreateTableCommand({
+    TableName: tableName,
+    KeySchema: [{ AttributeName: TABLE.PARTITION_KEY, KeyType: 'HASH' }],
+    AttributeDefinitions: [{ AttributeName: TABLE.PARTITION_KEY, AttributeType: 'S' }],
+    BillingMode: 'PAY_PER_REQUEST',
+  }));
+});
+
+const context = { functionName: 'fn', awsRequestId: 'r', getRemainingTimeInMillis: () => 30_000 } as unknown as Context;
+
+let sequence = 0;
+function record(eventId: string, group: string): SQSRecord {
+  sequence += 1;
+  const envelope: WebhookEnvelope = { v: ENVELOPE_VERSION, id: eventId, type: 't', provider: 'stripe', receivedAt: new Date(0).toISOString(), body: '{}', bodyEncoding: 'utf8' };
+  return {
+    messageId: `m-${sequence}`,
+    receiptHandle: `rh-${sequence}`,
+    body: JSON.stringify(envelope),
+    attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 'x', ApproximateFirstReceiveTimestamp: '0', MessageGroupId: group, MessageDeduplicationId: eventId, SequenceNumber: String(sequence) },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:q.fifo',
+    awsRegion: 'us-east-1',
+  } as SQSRecord;
+}
+
+test('one Processed per completed event, one ProcessorFailures per failed one, none for a skipped duplicate', async () => {
+  // GIVEN a processor whose handler fails for one event
+  const lines: string[] = [];
+  const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    lines.push(...String(chunk).split('\n').filter((line) => line.trim().startsWith('{')));
+    return true;
+  });
+  try {
+    const run = webhookProcessor((event) => {
+      if (event.id === 'evt_bad') throw new Error('downstream refused');
+    }, { tableName, processorName: 'fulfilment', dynamoDbClient: client });
+
+    // WHEN a batch with two good events (different groups) and one bad one is processed, then redelivered
+    const id = uniqueName('evt');
+    await run({ Records: [record(`${id}-a`, 'g1'), record('evt_bad', 'g2'), record(`${id}-b`, 'g3')] }, context);
+    await run({ Records: [record(`${id}-a`, 'g1')] }, context);
+
+    // THEN
+    const metrics = lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((entry) => '_aws' in entry);
+    const names = metrics.map((entry) => (entry._aws as { CloudWatchMetrics: Array<{ Metrics: Array<{ Name: string }> }> }).CloudWatchMetrics[0].Metrics[0].Name);
+    expect(names.sort()).toEqual(['Processed', 'Processed', 'ProcessorFailures']);
+    for (const entry of metrics) {
+      expect(entry).toMatchObject({
+        _aws: { CloudWatchMetrics: [{ Namespace: 'HardenedWebhooks', Dimensions: [['Processor']] }] },
+        Processor: 'fulfilment',
+      });
+      expect(entry).not.toHaveProperty('service');
+    }
+  } finally {
+    spy.mockRestore();
+  }
+});
+
+test('an injected sink receives the counts', async () => {
+  const counts: Array<[string, unknown]> = [];
+  const run = webhookProcessor(() => undefined, { tableName, processorName: 'audit', dynamoDbClient: client, metrics: { count: (name, sets) => void counts.push([name, sets]) } });
+  await run({ Records: [record(uniqueName('evt'), 'g1')] }, context);
+  expect(counts).toEqual([['Processed', [{ Processor: 'audit' }]]]);
+});

@@ -1,0 +1,226 @@
+import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient, type SecretsManagerClient as Client } from '@aws-sdk/client-secrets-manager';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { PowertoolsMetricsSink, ScopedTokens, TokenConfigError, TokenUnavailableError, UnknownTokenError } from '../../../lambda/runtime';
+import { UNISSUED_TOKEN_PLACEHOLDER } from '../../../lambda/shared/contract';
+import { secretsManager, uniqueName } from '../../support/aws';
+
+const T0 = Date.parse('2026-03-01T12:00:00.000Z');
+
+function tokenValue(token: string, extra: Record<string, unknown> = {}): string {
+  return JSON.stringify({ v: 1, token, issuedAt: '2026-03-01T00:00:00.000Z', ...extra });
+}
+
+async function secretHolding(client: Client, value: string): Promise<string> {
+  const { ARN } = await client.send(new CreateSecretCommand({ Name: uniqueName('hw-runtime-token'), SecretString: value }));
+  return ARN as string;
+}
+
+/** Captures what is written to stdout (Powertools writes EMF there) and parses the EMF lines. */
+function captureStdout() {
+  const lines: string[] = [];
+  const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    lines.push(...String(chunk).split('\n').filter((line) => line.trim() !== ''));
+    return true;
+  });
+  return {
+    emf: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((record) => '_aws' in record),
+    restore: () => spy.mockRestore(),
+  };
+}
+
+interface Setup {
+  readonly tokens: ScopedTokens;
+  readonly arn: string;
+  readonly client: Client;
+  /** GetSecretValue calls the runtime made. */
+  readonly reads: () => unknown[];
+  now: number;
+}
+
+async function setup(initial = tokenValue('tok-1'), ttlSeconds = 300): Promise<Setup> {
+  const client = secretsManager();
+  const arn = await secretHolding(client, initial);
+  const send = jest.spyOn(client, 'send');
+  const s: Setup = {
+    arn,
+    client,
+    reads: () => send.mock.calls.map(([command]) => command).filter((command) => command.constructor.name === 'GetSecretValueCommand').map((command) => command.input),
+    now: T0,
+    tokens: new ScopedTokens({
+      secretArns: { 'orders-write': arn },
+      processorName: 'fulfilment',
+      cacheTtlSeconds: ttlSeconds,
+      client,
+      metrics: new PowertoolsMetricsSink(new Metrics({ namespace: 'HardenedWebhooks', serviceName: 'test' })),
+      clock: () => s.now,
+    }),
+  };
+  return s;
+}
+
+/** Rotation as the runtime sees it: a new AWSCURRENT version. */
+async function rotateTo(s: Setup, value: string): Promise<void> {
+  await s.client.send(new PutSecretValueCommand({ SecretId: s.arn, SecretString: value }));
+}
+
+let stdout: ReturnType<typeof captureStdout>;
+beforeEach(() => {
+  stdout = captureStdout();
+});
+afterEach(() => stdout.restore());
+
+describe('tokens.get', () => {
+  test('returns the AWSCURRENT token and serves it from memory within the TTL', async () => {
+    const s = await setup();
+    expect(await s.tokens.get('orders-write')).toBe('tok-1');
+    s.now += 299_000;
+    expect(await s.tokens.get('orders-write')).toBe('tok-1');
+    expect(s.reads()).toEqual([{ SecretId: s.arn, VersionStage: 'AWSCURRENT' }]);
+  });
+
+  test('after a rotation, the new token is served once the TTL has passed', async () => {
+    const s = await setup();
+    await s.tokens.get('orders-write');
+    await rotateTo(s, tokenValue('tok-2'));
+    s.now += 299_000;
+    expect(await s.tokens.get('orders-write')).toBe('tok-1');
+    s.now += 1_000;
+    expect(await s.tokens.get('orders-write')).toBe('tok-2');
+    expect(s.reads()).toHaveLength(2);
+  });
+
+  test('invalidate (the API refused the token) makes the next get read the secret again', async () => {
+    const s = await setup();
+    await s.tokens.get('orders-write');
+    await rotateTo(s, tokenValue('tok-2'));
+    s.tokens.invalidate('orders-write');
+    expect(await s.tokens.get('orders-write')).toBe('tok-2');
+    s.tokens.invalidate();
+    await s.tokens.get('orders-write');
+    expect(s.reads()).toHaveLength(3);
+  });
+
+  test('a token past its expiresAt is read again before the TTL', async () => {
+    const s = await setup(tokenValue('short-lived', { expiresAt: new Date(T0 + 10_000).toISOString() }));
+    await s.tokens.get('orders-write');
+    await rotateTo(s, tokenValue('tok-2'));
+    s.now += 10_000;
+    expect(await s.tokens.get('orders-write')).toBe('tok-2');
+  });
+
+  test('concurrent first calls share one read', async () => {
+    const s = await setup();
+    const values = await Promise.all([s.tokens.get('orders-write'), s.tokens.get('orders-write'), s.tokens.get('orders-write')]);
+    expect(values).toEqual(['tok-1', 'tok-1', 'tok-1']);
+    expect(s.reads()).toHaveLength(1);
+  });
+
+  test('a TTL of 0 reads on every call', async () => {
+    const s = await setup(tokenValue('tok-1'), 0);
+    await s.tokens.get('orders-write');
+    await s.tokens.get('orders-write');
+    expect(s.reads()).toHaveLength(2);
+  });
+});
+
+describe('usage metric', () => {
+  test('each get records exactly one TokenUsage data point (EMF), by token and by token and processor, cached or not', async () => {
+    // GIVEN
+    const s = await setup();
+    // WHEN three uses, one of them read from Secrets Manager
+    await s.tokens.get('orders-write');
+    await s.tokens.get('orders-write');
+    await s.tokens.get('orders-write');
+    // THEN three EMF records, each one data point
+    const records = stdout.emf();
+    expect(records).toHaveLength(3);
+    for (const record of records) {
+      expect(record).toEqual({
+        _aws: {
+          Timestamp: expect.any(Number),
+          CloudWatchMetrics: [{ Namespace: 'HardenedWebhooks', Dimensions: [['Token'], ['Token', 'Processor']], Metrics: [{ Name: 'TokenUsage', Unit: 'Count' }] }],
+        },
+        Token: 'orders-write',
+        Processor: 'fulfilment',
+        TokenUsage: 1,
+      });
+    }
+  });
+
+  test('a failed get records nothing', async () => {
+    const s = await setup(UNISSUED_TOKEN_PLACEHOLDER);
+    await expect(s.tokens.get('orders-write')).rejects.toThrow(TokenUnavailableError);
+    await expect(s.tokens.get('other')).rejects.toThrow(UnknownTokenError);
+    expect(stdout.emf()).toEqual([]);
+  });
+});
+
+describe('errors', () => {
+  test('a name the processor was not granted names the ones it was', async () => {
+    const s = await setup();
+    await expect(s.tokens.get('refunds-write')).rejects.toThrow('no scoped token named "refunds-write" was granted to this processor; granted: orders-write');
+  });
+
+  test('the placeholder (no rotation has completed) is never handed out', async () => {
+    const s = await setup(UNISSUED_TOKEN_PLACEHOLDER);
+    await expect(s.tokens.get('orders-write')).rejects.toThrow(/no token has been issued yet/);
+  });
+
+  test('a value that is not a token value, and a failed read, are unavailable with the cause — and the value is never echoed', async () => {
+    const s = await setup('hunter2-not-json');
+    const error = (await s.tokens.get('orders-write').catch((e: unknown) => e)) as Error;
+    expect(error).toBeInstanceOf(TokenUnavailableError);
+    expect(error.message).not.toContain('hunter2');
+    expect(JSON.stringify(error.cause)).not.toContain('hunter2');
+    const missing = new ScopedTokens({ secretArns: { gone: `${s.arn}-deleted` }, client: s.client, metrics: { count: () => undefined } });
+    await expect(missing.get('gone')).rejects.toMatchObject({ name: 'TokenUnavailableError', message: expect.stringContaining('reading its secret failed'), cause: expect.anything() });
+  });
+
+  test('a read failure is not cached: the next get tries again', async () => {
+    const s = await setup(UNISSUED_TOKEN_PLACEHOLDER);
+    await expect(s.tokens.get('orders-write')).rejects.toThrow(TokenUnavailableError);
+    await rotateTo(s, tokenValue('tok-1'));
+    expect(await s.tokens.get('orders-write')).toBe('tok-1');
+  });
+});
+
+describe('configuration from the environment', () => {
+  const saved = { ...process.env };
+  afterEach(() => {
+    process.env = { ...saved };
+  });
+
+  test('reads HW_TOKENS, HW_TOKEN_CACHE_TTL_SECONDS and HW_PROCESSOR_NAME on first use', async () => {
+    const client = secretsManager();
+    const arn = await secretHolding(client, tokenValue('env-token'));
+    process.env.HW_TOKENS = JSON.stringify({ 'audit-append': arn });
+    process.env.HW_TOKEN_CACHE_TTL_SECONDS = '60';
+    process.env.HW_PROCESSOR_NAME = 'audit';
+    const reads = jest.spyOn(client, 'send');
+    let now = T0;
+    const tokens = new ScopedTokens({ client, clock: () => now, metrics: new PowertoolsMetricsSink(new Metrics({ namespace: 'HardenedWebhooks' })) });
+    expect(tokens.names()).toEqual(['audit-append']);
+    expect(await tokens.get('audit-append')).toBe('env-token');
+    now += 60_000;
+    await tokens.get('audit-append');
+    expect(reads).toHaveBeenCalledTimes(2);
+    expect(stdout.emf().map((record) => record.Processor)).toEqual(['audit', 'audit']);
+  });
+
+  test('a malformed HW_TOKENS is a configuration error', () => {
+    process.env.HW_TOKENS = '["not", "a", "map"]';
+    expect(() => new ScopedTokens({ client: new SecretsManagerClient({}) }).names()).toThrow(TokenConfigError);
+    process.env.HW_TOKENS = '{';
+    expect(() => new ScopedTokens({ client: new SecretsManagerClient({}) }).names()).toThrow(/HW_TOKENS is not JSON/);
+  });
+
+  test('no HW_TOKENS: no tokens', () => {
+    delete process.env.HW_TOKENS;
+    expect(new ScopedTokens({ client: new SecretsManagerClient({}) }).names()).toEqual([]);
+  });
+
+  test('the runtime exports a shared `tokens`', async () => {
+    const runtime = await import('../../../lambda/runtime');
+    expect(runtime.tokens).toBeInstanceOf(ScopedTokens);
+  });
+});

@@ -1,0 +1,151 @@
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import { HardenedWebhooksValidationError } from '../../lib';
+import { CORE_RULE_SET_BODY_RULES, KNOWN_BAD_INPUTS_BODY_RULES, WEBHOOK_WAF_RULES, WebhookWaf, type WebhookWafOptions } from '../../lib/waf';
+
+/** A plain REST API with one POST method, and the web ACL in front of its stage. */
+function wafStack(options: WebhookWafOptions = {}) {
+  const app = new App();
+  const stack = new Stack(app, 'WafStack', { env: { account: '123456789012', region: 'eu-west-1' } });
+  const api = new apigw.RestApi(stack, 'Api', { deployOptions: { stageName: 'live' } });
+  api.root.addResource('webhook').addMethod('POST', new apigw.MockIntegration());
+  const waf = new WebhookWaf(stack, 'Waf', { stage: api.deploymentStage, ...options });
+  return { stack, api, waf, t: Template.fromStack(stack) };
+}
+
+type Rule = { Name: string; Priority: number; Statement: Record<string, any>; Action?: Record<string, any>; OverrideAction?: Record<string, any> };
+
+function rules(t: Template): Rule[] {
+  const acls = Object.values(t.findResources('AWS::WAFv2::WebACL'));
+  expect(acls).toHaveLength(1);
+  return acls[0].Properties.Rules as Rule[];
+}
+
+function managedGroups(t: Template): string[] {
+  return rules(t).map((rule) => rule.Statement.ManagedRuleGroupStatement?.Name).filter((name): name is string => name !== undefined);
+}
+
+/** The action a managed group's rule ends up with: COUNT when overridden, else the group's own. */
+function overriddenToCount(rule: Rule): string[] {
+  return (rule.Statement.ManagedRuleGroupStatement.RuleActionOverrides ?? [])
+    .filter((o: { ActionToUse: Record<string, unknown> }) => 'Count' in o.ActionToUse)
+    .map((o: { Name: string }) => o.Name);
+}
+
+describe('WebhookWaf: what it blocks', () => {
+  test('a regional web ACL that allows by default, with metrics and sampled requests on', () => {
+    const { t } = wafStack();
+    t.hasResourceProperties('AWS::WAFv2::WebACL', {
+      Scope: 'REGIONAL',
+      DefaultAction: { Allow: {} },
+      VisibilityConfig: { CloudWatchMetricsEnabled: true, SampledRequestsEnabled: true, MetricName: Match.anyValue() },
+    });
+  });
+
+  test('AWS\'s IP reputation list comes first and blocks as AWS defines it (no override)', () => {
+    const [first] = rules(wafStack().t);
+    expect(first).toMatchObject({
+      Name: WEBHOOK_WAF_RULES.IP_REPUTATION,
+      Priority: 0,
+      Statement: { ManagedRuleGroupStatement: { VendorName: 'AWS', Name: 'AWSManagedRulesAmazonIpReputationList' } },
+      OverrideAction: { None: {} },
+    });
+    expect(first.Statement.ManagedRuleGroupStatement.RuleActionOverrides).toBeUndefined();
+  });
+
+  test('a per-IP rate limit: 3,000 requests per 5 minutes by default, answered 429 with Retry-After', () => {
+    const rate = rules(wafStack().t).find((rule) => rule.Name === WEBHOOK_WAF_RULES.RATE_LIMIT);
+    expect(rate).toMatchObject({
+      Statement: { RateBasedStatement: { Limit: 3000, AggregateKeyType: 'IP', EvaluationWindowSec: 300 } },
+      Action: { Block: { CustomResponse: { ResponseCode: 429, ResponseHeaders: [{ Name: 'retry-after', Value: '300' }] } } },
+    });
+  });
+
+  test('the rate limit and its window can be changed', () => {
+    const rate = rules(wafStack({ rateLimit: 500, rateLimitWindow: Duration.minutes(1) }).t).find((rule) => rule.Name === WEBHOOK_WAF_RULES.RATE_LIMIT);
+    expect(rate?.Statement.RateBasedStatement).toEqual({ Limit: 500, AggregateKeyType: 'IP', EvaluationWindowSec: 60 });
+    expect(rate?.Action?.Block.CustomResponse.ResponseHeaders).toEqual([{ Name: 'retry-after', Value: '60' }]);
+  });
+
+  test('known bad inputs are blocked in headers, path and query, and only counted in the body', () => {
+    const rule = rules(wafStack().t).find((r) => r.Name === WEBHOOK_WAF_RULES.KNOWN_BAD_INPUTS) as Rule;
+    expect(rule.Statement.ManagedRuleGroupStatement.Name).toBe('AWSManagedRulesKnownBadInputsRuleSet');
+    expect(rule.OverrideAction).toEqual({ None: {} });
+    expect(overriddenToCount(rule).sort()).toEqual([...KNOWN_BAD_INPUTS_BODY_RULES].sort());
+    // Nothing excluded outright: header/URI/query Log4j rules keep blocking.
+    expect(rule.Statement.ManagedRuleGroupStatement.ExcludedRules).toBeUndefined();
+    expect(overriddenToCount(rule).every((name) => name.endsWith('_BODY'))).toBe(true);
+  });
+
+  test('known bad inputs can be left out', () => {
+    expect(managedGroups(wafStack({ knownBadInputs: false }).t)).toEqual(['AWSManagedRulesAmazonIpReputationList']);
+  });
+
+  test('each rule has a unique priority and its own metric', () => {
+    const all = rules(wafStack({ coreRuleSet: true }).t);
+    expect(new Set(all.map((rule) => rule.Priority)).size).toBe(all.length);
+    for (const rule of all) expect((rule as Rule & { VisibilityConfig: { MetricName: string } }).VisibilityConfig.MetricName).toBe(rule.Name);
+  });
+});
+
+describe('WebhookWaf: nothing that breaks webhooks', () => {
+  test('by default there is no Core rule set at all, so its 8 KB SizeRestrictions_BODY rule cannot block a large delivery', () => {
+    expect(managedGroups(wafStack().t)).not.toContain('AWSManagedRulesCommonRuleSet');
+  });
+
+  test('with the Core rule set, SizeRestrictions_BODY and every other body rule only count', () => {
+    const { t } = wafStack({ coreRuleSet: true });
+    const core = rules(t).find((rule) => rule.Name === WEBHOOK_WAF_RULES.CORE_RULE_SET) as Rule;
+    expect(core.Statement.ManagedRuleGroupStatement.Name).toBe('AWSManagedRulesCommonRuleSet');
+    expect(core.OverrideAction).toEqual({ None: {} });
+    const counted = overriddenToCount(core);
+    expect(counted).toContain('SizeRestrictions_BODY');
+    expect(counted.sort()).toEqual([...CORE_RULE_SET_BODY_RULES].sort());
+    // The group itself is not in count mode (which would silence every rule, not just the body ones).
+    expect(core.OverrideAction).not.toHaveProperty('Count');
+  });
+
+  test('no rule set aimed at bots or hosting-provider addresses — which is what webhook senders are', () => {
+    const groups = managedGroups(wafStack({ coreRuleSet: true }).t);
+    for (const forbidden of ['AWSManagedRulesAnonymousIpList', 'AWSManagedRulesBotControlRuleSet', 'AWSManagedRulesACFPRuleSet', 'AWSManagedRulesATPRuleSet']) {
+      expect(groups).not.toContain(forbidden);
+    }
+  });
+
+  test('no custom rule inspects or limits the body', () => {
+    const json = JSON.stringify(rules(wafStack({ coreRuleSet: true }).t).filter((rule) => !rule.Statement.ManagedRuleGroupStatement));
+    expect(json).not.toMatch(/SizeConstraintStatement|"Body"|JsonBody/);
+  });
+});
+
+describe('WebhookWaf: association', () => {
+  test('the web ACL is associated with the stage ARN built from the API and stage, in the stack\'s partition', () => {
+    const { t } = wafStack();
+    t.resourceCountIs('AWS::WAFv2::WebACLAssociation', 1);
+    const [association] = Object.values(t.findResources('AWS::WAFv2::WebACLAssociation'));
+    const arn = JSON.stringify(association.Properties.ResourceArn);
+    expect(arn).toContain('{"Ref":"AWS::Partition"}');
+    expect(arn).toContain(':apigateway:eu-west-1::/restapis/');
+    expect(arn).toMatch(/"Ref":"Api[0-9A-F]+"/);
+    expect(arn).toMatch(/\/stages\/",\{"Ref":"ApiDeploymentStagelive[0-9A-F]+"\}/);
+    expect(association.Properties.WebACLArn).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^Waf/), 'Arn'] });
+  });
+
+  test('metricBlockedRequests reads AWS/WAFV2 BlockedRequests for the ACL, per rule or overall', () => {
+    const { waf, stack } = wafStack();
+    const all = stack.resolve(waf.metricBlockedRequests().toMetricConfig().metricStat);
+    expect(all).toMatchObject({ namespace: 'AWS/WAFV2', metricName: 'BlockedRequests', statistic: 'Sum' });
+    const rate = stack.resolve(waf.metricBlockedRequests(WEBHOOK_WAF_RULES.RATE_LIMIT).toMetricConfig().metricStat);
+    expect(rate.dimensions).toEqual(expect.arrayContaining([{ name: 'Rule', value: 'RateLimitPerIp' }, { name: 'Region', value: 'eu-west-1' }]));
+  });
+});
+
+describe('WebhookWaf: validation', () => {
+  test('refuses a rate limit below WAF\'s minimum of 10 or fractional, and a window WAF does not offer', () => {
+    expect(() => wafStack({ rateLimit: 5 })).toThrow(/rateLimit must be between 10 and 2000000000; got 5/);
+    expect(() => wafStack({ rateLimit: 10.5 })).toThrow(/rateLimit must be a whole number; got 10.5/);
+    expect(() => wafStack({ rateLimitWindow: Duration.minutes(3) })).toThrow(/rateLimitWindow must be 1, 2, 5 or 10 minutes; got 180 s/);
+    expect(() => wafStack({ rateLimit: 5, rateLimitWindow: Duration.seconds(30) })).toThrow(HardenedWebhooksValidationError);
+  });
+});
