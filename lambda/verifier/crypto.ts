@@ -113,3 +113,29 @@ export function verifySecondsTimestamp(raw: string | undefined, nowMs: number, t
 export function isRejection(value: unknown): value is Rejection {
   return typeof value === 'object' && value !== null && (value as { ok?: unknown }).ok === false;
 }
+
+/**
+ * Parses a `<tsKey>=<unix>,<sigKey>=<hex>[,<sigKey>=<hex>…]` header (Stripe's and Paddle's layout):
+ * exactly one timestamp, and every well-formed 32-byte digest under the signature key. Elements
+ * with other keys (other schemes such as Stripe's `v0`) are ignored.
+ */
+export function parseTimestampedDigests(
+  header: string, headerName: string, layout: { readonly separator: string; readonly timestampKey: string; readonly signatureKey: string },
+): { readonly timestamp: string; readonly digests: Buffer[] } | Rejection {
+  const timestamps: string[] = [];
+  const digests: Buffer[] = [];
+  for (const item of header.split(layout.separator)) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) return reject(401, ERROR_CODES.MALFORMED_SIGNATURE, `${headerName} has an element without a key`);
+    const key = item.slice(0, eq).trim();
+    const value = item.slice(eq + 1).trim();
+    if (key === layout.timestampKey) timestamps.push(value);
+    else if (key === layout.signatureKey) {
+      const digest = decodeHex(value);
+      if (digest?.length === 32) digests.push(digest);
+    }
+  }
+  if (timestamps.length !== 1) return reject(401, ERROR_CODES.MALFORMED_SIGNATURE, `${headerName} must carry exactly one ${layout.timestampKey}=`);
+  if (digests.length === 0) return reject(401, ERROR_CODES.MALFORMED_SIGNATURE, `${headerName} carries no well-formed ${layout.signatureKey} signature`);
+  return { timestamp: timestamps[0], digests };
+}

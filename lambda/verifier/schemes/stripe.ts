@@ -1,5 +1,5 @@
 import { ERROR_CODES } from '../../shared/contract';
-import { anyMatches, decodeHex, hmac, isRejection, reject, verifySecondsTimestamp } from '../crypto';
+import { anyMatches, hmac, isRejection, parseTimestampedDigests, reject, verifySecondsTimestamp } from '../crypto';
 import { missingEventId, parseJsonBody, readString } from '../payload';
 import type { SignatureScheme } from './types';
 
@@ -20,27 +20,14 @@ export const stripeScheme: SignatureScheme<StripeOptions> = {
     const header = request.header(HEADER);
     if (header === undefined) return reject(401, ERROR_CODES.MISSING_SIGNATURE, `missing ${HEADER} header`);
 
-    const timestamps: string[] = [];
-    const signatures: Buffer[] = [];
-    for (const item of header.split(',')) {
-      const eq = item.indexOf('=');
-      if (eq <= 0) return reject(401, ERROR_CODES.MALFORMED_SIGNATURE, `${HEADER} has an element without a key`);
-      const key = item.slice(0, eq).trim();
-      const value = item.slice(eq + 1).trim();
-      if (key === 't') timestamps.push(value);
-      else if (key === 'v1') {
-        const digest = decodeHex(value);
-        if (digest?.length === 32) signatures.push(digest);
-      }
-    }
-    if (timestamps.length !== 1) return reject(401, ERROR_CODES.MALFORMED_SIGNATURE, `${HEADER} must carry exactly one t=`);
-    if (signatures.length === 0) return reject(401, ERROR_CODES.MALFORMED_SIGNATURE, `${HEADER} carries no well-formed v1 signature`);
+    const parsedHeader = parseTimestampedDigests(header, HEADER, { separator: ',', timestampKey: 't', signatureKey: 'v1' });
+    if (isRejection(parsedHeader)) return parsedHeader;
 
-    const timestamp = verifySecondsTimestamp(timestamps[0], context.nowMs, context.toleranceSeconds);
+    const timestamp = verifySecondsTimestamp(parsedHeader.timestamp, context.nowMs, context.toleranceSeconds);
     if (isRejection(timestamp)) return timestamp;
 
-    const expected = context.secrets.map((secret) => hmac('sha256', secret, `${timestamps[0]}.`, request.body));
-    if (!anyMatches(expected, signatures)) return reject(401, ERROR_CODES.BAD_SIGNATURE, 'no v1 signature matches');
+    const expected = context.secrets.map((secret) => hmac('sha256', secret, `${parsedHeader.timestamp}.`, request.body));
+    if (!anyMatches(expected, parsedHeader.digests)) return reject(401, ERROR_CODES.BAD_SIGNATURE, 'no v1 signature matches');
 
     const parsed = parseJsonBody(request.body);
     if (isRejection(parsed)) return parsed;
