@@ -443,7 +443,7 @@ export class HardenedWebhookEndpoint extends Construct {
     api.addGatewayResponse('TooLarge', {
       type: apigw.ResponseType.REQUEST_TOO_LARGE,
       statusCode: '413',
-      templates: { 'application/json': '{"error":"body_too_large","message":"$context.error.messageString"}' },
+      templates: { 'application/json': '{"error":"body_too_large","message":$context.error.messageString}' },
     });
     return api;
   }

@@ -27,8 +27,11 @@ export interface ProcessorOptions {
    */
   readonly eventTypes?: string[];
   /**
-   * Messages per Lambda invocation (FIFO queues allow at most 10).
-   * @default 10
+   * Messages per Lambda invocation (FIFO queues allow at most 10). Keep 1 unless you need the
+   * throughput: in a larger batch, the messages queued behind a failing one of the same message
+   * group come back with it, so their receive counts climb too and they can reach the DLQ without
+   * ever being attempted.
+   * @default 1
    */
   readonly batchSize?: number;
   /**
@@ -142,7 +145,7 @@ export class WebhookProcessor extends Construct {
     });
 
     props.handler.addEventSource(new SqsEventSource(this.queue, {
-      batchSize: props.batchSize ?? 10,
+      batchSize: props.batchSize ?? 1,
       maxConcurrency: props.maxConcurrency ?? 5,
       reportBatchItemFailures: true,
     }));

@@ -61,8 +61,9 @@ export function webhookProcessor(handler: WebhookHandler, options: WebhookProces
   if (!processorName) throw new ProcessorConfigError(`no processor name: set ${ENV.PROCESSOR_NAME} or options.processorName`);
   const persistenceStore = options.persistenceStore ?? dynamoDbStore(options);
   const config = new IdempotencyConfig({
-    // The verifier sets the deduplication ID to the (SQS-safe) event ID.
-    eventKeyJmesPath: 'attributes.MessageDeduplicationId',
+    // The provider's event ID from the envelope: the same event is one record whatever SQS message
+    // carried it (a redrive or a re-send after the 5-minute FIFO window has a new deduplication ID).
+    eventKeyJmesPath: 'powertools_json(body).id',
     throwOnNoIdempotencyKey: true,
     expiresAfterSeconds: options.completedRecordTtlSeconds ?? (Number(process.env[ENV.PROCESSOR_RECORD_TTL_SECONDS]) || SEVEN_DAYS),
   });

@@ -10,8 +10,14 @@ import { SigningSecretCache } from './secrets';
 // Clients and configuration live at module scope: built once per container, reused by every request.
 const config = loadConfig(process.env[ENV.VERIFIER_CONFIG]);
 
+/**
+ * A hung AWS call must end in a clean 503 well within the sender's own timeout (GitHub waits 10 s),
+ * not in a Lambda timeout; the SDK's default of three attempts still applies.
+ */
+const clientOptions = { requestHandler: { requestTimeout: 2000, connectionTimeout: 1000 } };
+
 export const handler = createVerifier(config, {
-  secrets: new SigningSecretCache(new SecretsManagerClient({}), config.signingSecretArn, config.secretCacheTtlSeconds * 1000),
-  claims: new ClaimStore(new DynamoDBClient({}), config.tableName, config.retentionSeconds),
-  dispatcher: new Dispatcher(new SQSClient({})),
+  secrets: new SigningSecretCache(new SecretsManagerClient(clientOptions), config.signingSecretArn, config.secretCacheTtlSeconds * 1000),
+  claims: new ClaimStore(new DynamoDBClient(clientOptions), config.tableName, config.retentionSeconds),
+  dispatcher: new Dispatcher(new SQSClient(clientOptions)),
 });

@@ -13,31 +13,34 @@ export const MAX_JSON_DEPTH = 512;
 export function parseJsonBody(body: Buffer): { readonly value: unknown } | Rejection {
   const text = decodeUtf8(body);
   if (text === undefined) return reject(400, ERROR_CODES.MALFORMED_BODY, 'body is not valid UTF-8');
-  if (nestsDeeperThan(text, MAX_JSON_DEPTH)) return reject(400, ERROR_CODES.MALFORMED_BODY, `body is JSON nested more than ${MAX_JSON_DEPTH} levels deep`);
+  let value: unknown;
   try {
-    return { value: JSON.parse(text) as unknown };
+    value = JSON.parse(text) as unknown;
   } catch {
     return reject(400, ERROR_CODES.MALFORMED_BODY, 'body is not valid JSON');
   }
+  if (nestsDeeperThan(value, MAX_JSON_DEPTH)) return reject(400, ERROR_CODES.MALFORMED_BODY, `body is JSON nested more than ${MAX_JSON_DEPTH} levels deep`);
+  return { value };
 }
 
-/** Whether brackets outside strings nest deeper than `limit`: one pass, no recursion. */
-function nestsDeeperThan(text: string, limit: number): boolean {
-  // A text shorter than the limit cannot open more brackets than it has characters.
-  if (text.length <= limit) return false;
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (inString) {
-      if (code === 0x5c) i++; // backslash: the next character is escaped
-      else if (code === 0x22) inString = false;
-    } else if (code === 0x22) {
-      inString = true;
-    } else if (code === 0x7b || code === 0x5b) {
-      if (++depth > limit) return true;
-    } else if (code === 0x7d || code === 0x5d) {
-      depth--;
+/**
+ * Whether objects and arrays nest deeper than `limit` (the outermost one is level 1). Checked on the
+ * parsed value, after JSON.parse (which parses any depth without recursion): visiting only objects and
+ * arrays costs a fraction of scanning every character of the text first. Iterative, no recursion.
+ */
+function nestsDeeperThan(value: unknown, limit: number): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const nodes: object[] = [value];
+  const levels: number[] = [1];
+  while (nodes.length > 0) {
+    const node = nodes.pop() as Record<string, unknown>;
+    const level = levels.pop() as number;
+    if (level > limit) return true;
+    for (const child of Array.isArray(node) ? (node as unknown[]) : Object.values(node)) {
+      if (typeof child === 'object' && child !== null) {
+        nodes.push(child);
+        levels.push(level + 1);
+      }
     }
   }
   return false;

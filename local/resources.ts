@@ -1,0 +1,213 @@
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  CreateTableCommand, DeleteTableCommand, UpdateTimeToLiveCommand, type CreateTableCommandInput, type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import { CreateSecretCommand, DeleteSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  UnresolvedReferenceError, UnsupportedTemplateError, type CfnResource, type TemplateResolver,
+} from './template';
+
+/** A DynamoDB table created from the template. */
+export interface LocalTable {
+  readonly logicalId: string;
+  readonly name: string;
+  readonly arn: string;
+}
+
+/** An SQS queue created from the template, with the attributes it was created with. */
+export interface LocalQueue {
+  readonly logicalId: string;
+  readonly name: string;
+  readonly url: string;
+  readonly arn: string;
+  readonly fifo: boolean;
+  /** The queue attributes as created (strings, as SQS stores them). */
+  readonly attributes: Readonly<Record<string, string>>;
+  /** The dead-letter queue named by the RedrivePolicy, if any. */
+  readonly redrive?: { readonly deadLetterTargetArn: string; readonly maxReceiveCount: number };
+}
+
+/** A Secrets Manager secret created from the template. */
+export interface LocalSecret {
+  readonly logicalId: string;
+  readonly name: string;
+  readonly arn: string;
+}
+
+/** Every emulated resource created from one template. */
+export interface LocalResources {
+  readonly tables: ReadonlyMap<string, LocalTable>;
+  readonly queues: ReadonlyMap<string, LocalQueue>;
+  readonly secrets: ReadonlyMap<string, LocalSecret>;
+  /** Deletes everything created (best effort). */
+  destroy(): Promise<void>;
+}
+
+/** SDK clients pointed straight at the emulator (the "CloudFormation" side: not counted, never faulted). */
+export interface EmulatorClients {
+  readonly dynamoDb: DynamoDBClient;
+  readonly sqs: SQSClient;
+  readonly secretsManager: SecretsManagerClient;
+}
+
+const TABLE = 'AWS::DynamoDB::Table';
+const QUEUE = 'AWS::SQS::Queue';
+const SECRET = 'AWS::SecretsManager::Secret';
+
+/** Resource types the harness creates in the emulator. */
+export const CREATED_TYPES: readonly string[] = [TABLE, QUEUE, SECRET];
+
+/** Queue properties of AWS::SQS::Queue that are queue attributes of the same name. */
+const QUEUE_ATTRIBUTES = [
+  'ContentBasedDeduplication', 'DeduplicationScope', 'DelaySeconds', 'FifoQueue', 'FifoThroughputLimit', 'KmsDataKeyReusePeriodSeconds',
+  'KmsMasterKeyId', 'MaximumMessageSize', 'MessageRetentionPeriod', 'ReceiveMessageWaitTimeSeconds', 'RedriveAllowPolicy', 'RedrivePolicy',
+  'SqsManagedSseEnabled', 'VisibilityTimeout',
+] as const;
+
+/**
+ * Creates the template's DynamoDB tables, SQS queues and Secrets Manager secrets in the emulator,
+ * in dependency order (a queue's RedrivePolicy needs its dead-letter queue's ARN), with names
+ * prefixed by `prefix` so that concurrent harnesses sharing one emulator never collide. Registers
+ * every created resource with the resolver, so later `Ref`s resolve to the emulated resources.
+ */
+export async function createTemplateResources(resolver: TemplateResolver, clients: EmulatorClients, prefix: string): Promise<LocalResources> {
+  const tables = new Map<string, LocalTable>();
+  const queues = new Map<string, LocalQueue>();
+  const secrets = new Map<string, LocalSecret>();
+  const template = resolver.template;
+  const pending = new Map<string, CfnResource>(
+    Object.entries(template.Resources).filter(([, resource]) => CREATED_TYPES.includes(resource.Type) && !resource.Condition),
+  );
+
+  const created: Array<() => Promise<unknown>> = [];
+  const destroy = async (): Promise<void> => {
+    await Promise.allSettled(created.reverse().map((undo) => undo()));
+  };
+
+  try {
+    while (pending.size > 0) {
+      let progress = false;
+      let lastBlocker: UnresolvedReferenceError | undefined;
+      for (const [logicalId, resource] of [...pending]) {
+        let properties: Record<string, unknown>;
+        try {
+          properties = resolver.resolve<Record<string, unknown>>(resource.Properties ?? {});
+        } catch (error) {
+          if (error instanceof UnresolvedReferenceError && pending.has(error.logicalId)) {
+            lastBlocker = error;
+            continue;
+          }
+          throw error;
+        }
+        pending.delete(logicalId);
+        progress = true;
+        if (resource.Type === TABLE) {
+          const table = await createTable(clients.dynamoDb, logicalId, properties, prefix, resolver.pseudo);
+          created.push(() => clients.dynamoDb.send(new DeleteTableCommand({ TableName: table.name })));
+          tables.set(logicalId, table);
+          resolver.register(logicalId, { ref: table.name, attributes: { Arn: table.arn } });
+        } else if (resource.Type === QUEUE) {
+          const queue = await createQueue(clients.sqs, logicalId, properties, prefix);
+          created.push(() => clients.sqs.send(new DeleteQueueCommand({ QueueUrl: queue.url })));
+          queues.set(logicalId, queue);
+          resolver.register(logicalId, { ref: queue.url, attributes: { Arn: queue.arn, QueueName: queue.name, QueueUrl: queue.url } });
+        } else {
+          const secret = await createSecret(clients.secretsManager, logicalId, properties, prefix);
+          created.push(() => clients.secretsManager.send(new DeleteSecretCommand({ SecretId: secret.arn, ForceDeleteWithoutRecovery: true })));
+          secrets.set(logicalId, secret);
+          resolver.register(logicalId, { ref: secret.arn, attributes: { Id: secret.arn } });
+        }
+      }
+      if (!progress) {
+        throw new UnsupportedTemplateError(`circular references between emulated resources (${[...pending.keys()].join(', ')}): ${lastBlocker?.message ?? ''}`);
+      }
+    }
+  } catch (error) {
+    await destroy();
+    throw error;
+  }
+  return { tables, queues, secrets, destroy };
+}
+
+/**
+ * A physical name for a created resource: `<prefix>-<logicalId>`, within the service's length limit
+ * (a hash keeps it unique when it must be shortened). Explicit names in the template are prefixed too.
+ */
+export function physicalName(prefix: string, logicalId: string, maxLength: number, suffix = ''): string {
+  const base = `${prefix}-${logicalId}`.replace(/[^A-Za-z0-9_-]/g, '-');
+  const room = maxLength - suffix.length;
+  if (base.length <= room) return base + suffix;
+  const hash = createHash('sha256').update(base).digest('hex').slice(0, 8);
+  return `${base.slice(0, room - 9)}-${hash}${suffix}`;
+}
+
+async function createTable(
+  client: DynamoDBClient, logicalId: string, properties: Record<string, unknown>, prefix: string, pseudo: { region: string; accountId: string },
+): Promise<LocalTable> {
+  const explicit = properties.TableName as string | undefined;
+  const name = physicalName(prefix, explicit ?? logicalId, 255);
+  const billingMode = (properties.BillingMode as string | undefined) ?? 'PROVISIONED';
+  const input: CreateTableCommandInput = {
+    TableName: name,
+    AttributeDefinitions: properties.AttributeDefinitions as CreateTableCommandInput['AttributeDefinitions'],
+    KeySchema: properties.KeySchema as CreateTableCommandInput['KeySchema'],
+    BillingMode: billingMode as CreateTableCommandInput['BillingMode'],
+    ...(billingMode === 'PROVISIONED' ? { ProvisionedThroughput: (properties.ProvisionedThroughput as CreateTableCommandInput['ProvisionedThroughput']) ?? { ReadCapacityUnits: 5, WriteCapacityUnits: 5 } } : {}),
+    ...(properties.GlobalSecondaryIndexes ? { GlobalSecondaryIndexes: properties.GlobalSecondaryIndexes as CreateTableCommandInput['GlobalSecondaryIndexes'] } : {}),
+    ...(properties.LocalSecondaryIndexes ? { LocalSecondaryIndexes: properties.LocalSecondaryIndexes as CreateTableCommandInput['LocalSecondaryIndexes'] } : {}),
+    ...(properties.StreamSpecification ? { StreamSpecification: { StreamEnabled: true, ...(properties.StreamSpecification as object) } } : {}),
+  };
+  const result = await client.send(new CreateTableCommand(input));
+  const ttl = properties.TimeToLiveSpecification as { AttributeName?: string; Enabled?: boolean } | undefined;
+  if (ttl?.Enabled && ttl.AttributeName) {
+    await client.send(new UpdateTimeToLiveCommand({ TableName: name, TimeToLiveSpecification: { AttributeName: ttl.AttributeName, Enabled: true } }));
+  }
+  return { logicalId, name, arn: result.TableDescription?.TableArn ?? `arn:aws:dynamodb:${pseudo.region}:${pseudo.accountId}:table/${name}` };
+}
+
+async function createQueue(client: SQSClient, logicalId: string, properties: Record<string, unknown>, prefix: string): Promise<LocalQueue> {
+  const fifo = properties.FifoQueue === true || properties.FifoQueue === 'true';
+  const explicit = (properties.QueueName as string | undefined)?.replace(/\.fifo$/, '');
+  const name = physicalName(prefix, explicit ?? logicalId, 80, fifo ? '.fifo' : '');
+  const attributes: Record<string, string> = {};
+  for (const key of QUEUE_ATTRIBUTES) {
+    const value = properties[key];
+    if (value === undefined || value === null) continue;
+    attributes[key] = typeof value === 'object' ? JSON.stringify(value) : String(value);
+  }
+  if (!fifo) delete attributes.FifoQueue;
+  // Moto needs a KMS key to exist for KmsMasterKeyId; queue encryption is not what the harness tests.
+  delete attributes.KmsMasterKeyId;
+  delete attributes.KmsDataKeyReusePeriodSeconds;
+  const { QueueUrl: url } = await client.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
+  if (!url) throw new Error(`the emulator returned no URL for queue ${name}`);
+  const described = await client.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }));
+  const arn = described.Attributes?.QueueArn;
+  if (!arn) throw new Error(`the emulator returned no ARN for queue ${name}`);
+  const redrive = properties.RedrivePolicy as { deadLetterTargetArn?: string; maxReceiveCount?: number | string } | undefined;
+  return {
+    logicalId, name, url, arn, fifo, attributes,
+    redrive: redrive?.deadLetterTargetArn ? { deadLetterTargetArn: redrive.deadLetterTargetArn, maxReceiveCount: Number(redrive.maxReceiveCount) } : undefined,
+  };
+}
+
+async function createSecret(client: SecretsManagerClient, logicalId: string, properties: Record<string, unknown>, prefix: string): Promise<LocalSecret> {
+  const explicit = properties.Name as string | undefined;
+  const name = physicalName(prefix, explicit ?? logicalId, 512);
+  let secretString = properties.SecretString as string | undefined;
+  const generate = properties.GenerateSecretString as { SecretStringTemplate?: string; GenerateStringKey?: string; PasswordLength?: number } | undefined;
+  if (secretString === undefined && generate) {
+    const value = randomBytes(Math.ceil((generate.PasswordLength ?? 32) * 0.75)).toString('base64url').slice(0, generate.PasswordLength ?? 32);
+    secretString = generate.SecretStringTemplate && generate.GenerateStringKey
+      ? JSON.stringify({ ...JSON.parse(generate.SecretStringTemplate) as object, [generate.GenerateStringKey]: value })
+      : value;
+  }
+  const result = await client.send(new CreateSecretCommand({
+    Name: name,
+    Description: properties.Description as string | undefined,
+    ...(secretString !== undefined ? { SecretString: secretString } : {}),
+  }));
+  if (!result.ARN) throw new Error(`the emulator returned no ARN for secret ${name}`);
+  return { logicalId, name, arn: result.ARN };
+}
