@@ -1,4 +1,4 @@
-import { Annotations, Duration, Stack } from 'aws-cdk-lib';
+import { Annotations, Duration, Names, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -11,6 +11,7 @@ import { DIMENSIONS, ENV, KEY_PREFIX, METRIC_NAMESPACE, METRICS, type ProcessorR
 import {
   AlarmActionSet, createProcessorAlarms, validateProcessorAlarmOptions, type ProcessorAlarmOptions, type ProcessorAlarms,
 } from './monitoring';
+import { checkovSkips } from './scanner-metadata';
 import type { IScopedToken } from './scoped-token';
 import { PropsValidator } from './validation';
 
@@ -144,11 +145,29 @@ export class WebhookProcessor extends Construct {
       ...encryption,
     });
 
+    if (!props.encryptionKey) {
+      for (const queue of [this.queue, this.deadLetterQueue]) {
+        checkovSkips(queue, { id: 'CKV_AWS_27', comment: 'Encrypted at rest with SQS-managed keys (SqsManagedSseEnabled), which this check does not recognise; set encryptionKey for a customer-managed key.' });
+      }
+    }
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'Serverless-SQSRedrivePolicy',
+      reason: 'This is the webhook processor\'s dead-letter queue: events that failed maxReceiveCount times wait here to be inspected and redriven; a dead-letter queue of its own would hide them.',
+    });
+
     props.handler.addEventSource(new SqsEventSource(this.queue, {
       batchSize: props.batchSize ?? 1,
       maxConcurrency: props.maxConcurrency ?? 5,
       reportBatchItemFailures: true,
     }));
+    // aws-cdk-lib names the mapping after the queue, under the function.
+    const mapping = props.handler.node.tryFindChild(`SqsEventSource:${Names.nodeUniqueId(this.queue.node)}`);
+    if (mapping) {
+      Validations.of(mapping).acknowledge({
+        id: 'Serverless-LambdaEventSourceMappingDestination',
+        reason: 'SQS event source mappings take no on-failure destination: a webhook event that fails maxReceiveCount times moves to the queue\'s dead-letter queue.',
+      });
+    }
     this.grantIdempotencyRecords(props.handler, props.table);
     for (const token of this.tokens) token.grantRead(props.handler);
     this.configureRuntime(props);
@@ -222,6 +241,11 @@ export class WebhookProcessor extends Construct {
       conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${KEY_PREFIX.PROCESSOR}${this.name}#*`] } },
     });
     table.encryptionKey?.grantEncryptDecrypt(handler);
+    if (table.encryptionKey && handler.role) {
+      for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
+        Validations.of(handler.role).acknowledge({ id: `AwsSolutions-IAM5[Action::${action}]`, reason: 'The actions aws-cdk-lib grants for a DynamoDB table encrypted with a customer-managed key (grantEncryptDecrypt), on that one key only.' });
+      }
+    }
   }
 
   private configureRuntime(props: WebhookProcessorProps): void {

@@ -30,7 +30,7 @@ describe('example app', () => {
     expect(acknowledgements.length).toBeGreaterThanOrEqual(6);
     for (const [id, reason] of acknowledgements) {
       // One finding per acknowledgement (no prefix or wildcard), with a reason specific to a webhook receiver.
-      expect(id).toMatch(/^Annotation::AwsSolutions-[A-Z]+\d+(\[[^\]]+\])?$/);
+      expect(id).toMatch(/^Annotation::(AwsSolutions-[A-Z]+\d+|Serverless-[A-Za-z]+)(\[[^\]]+\])?$/);
       expect(reason).toMatch(/webhook|signature|X-Ray|provider|sender|access log/i);
       expect(reason.length).toBeGreaterThan(60);
     }

@@ -1,7 +1,7 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
-import { HardenedWebhooksValidationError } from '../../lib';
+import { HardenedWebhookEndpoint, HardenedWebhooksValidationError, WebhookProvider } from '../../lib';
 import { CORE_RULE_SET_BODY_RULES, KNOWN_BAD_INPUTS_BODY_RULES, WEBHOOK_WAF_RULES, WebhookWaf, type WebhookWafOptions } from '../../lib/waf';
 
 /** A plain REST API with one POST method, and the web ACL in front of its stage. */
@@ -147,5 +147,29 @@ describe('WebhookWaf: validation', () => {
     expect(() => wafStack({ rateLimit: 10.5 })).toThrow(/rateLimit must be a whole number; got 10.5/);
     expect(() => wafStack({ rateLimitWindow: Duration.minutes(3) })).toThrow(/rateLimitWindow must be 1, 2, 5 or 10 minutes; got 180 s/);
     expect(() => wafStack({ rateLimit: 5, rateLimitWindow: Duration.seconds(30) })).toThrow(HardenedWebhooksValidationError);
+  });
+});
+
+describe('HardenedWebhookEndpoint: waf', () => {
+  function endpoint(waf?: WebhookWafOptions) {
+    const app = new App();
+    const stack = new Stack(app, 'EndpointWaf', { env: { account: '123456789012', region: 'eu-west-1' } });
+    const hooks = new HardenedWebhookEndpoint(stack, 'Hooks', { provider: WebhookProvider.stripe(), waf });
+    return { hooks, t: Template.fromStack(stack) };
+  }
+
+  test('no web ACL unless asked for', () => {
+    const { hooks, t } = endpoint();
+    t.resourceCountIs('AWS::WAFv2::WebACL', 0);
+    expect(hooks.waf).toBeUndefined();
+  });
+
+  test('`waf: {}` attaches the webhook web ACL to the endpoint\'s stage, with the options given', () => {
+    const { hooks, t } = endpoint({ rateLimit: 1200 });
+    expect(hooks.waf).toBeInstanceOf(WebhookWaf);
+    t.resourceCountIs('AWS::WAFv2::WebACLAssociation', 1);
+    expect(JSON.stringify(Object.values(t.findResources('AWS::WAFv2::WebACLAssociation'))[0].Properties.ResourceArn)).toMatch(/HooksApiDeploymentStageprod/);
+    expect(rules(t).find((rule) => rule.Name === WEBHOOK_WAF_RULES.RATE_LIMIT)?.Statement.RateBasedStatement.Limit).toBe(1200);
+    expect(managedGroups(t)).not.toContain('AWSManagedRulesCommonRuleSet');
   });
 });
