@@ -70,15 +70,24 @@ export function webhookProcessor(handler: WebhookHandler, options: WebhookProces
   const metrics = options.metrics ?? defaultMetricsSink();
   const dimensions = [{ [DIMENSIONS.PROCESSOR]: processorName }];
   let currentContext: Context | undefined;
+  // A metric that cannot be written must not fail the record: after a success that would run the
+  // handler again on every retry.
+  const count = (name: string) => {
+    try {
+      metrics.count(name, dimensions);
+    } catch {
+      // Metrics are best effort; the record's outcome stands.
+    }
+  };
   // Counted inside the idempotent function: a duplicate that is skipped is neither processed nor failed again.
   const runOnce = makeIdempotent(async (record: SQSRecord): Promise<void> => {
     try {
       await handler(toWebhookEvent(record), currentContext as Context);
     } catch (error) {
-      metrics.count(METRICS.PROCESSOR_FAILURES, dimensions);
+      count(METRICS.PROCESSOR_FAILURES);
       throw error;
     }
-    metrics.count(METRICS.PROCESSED, dimensions);
+    count(METRICS.PROCESSED);
   }, { persistenceStore, config, keyPrefix: `${KEY_PREFIX.PROCESSOR}${processorName}` });
   const batch = new SqsFifoPartialProcessorAsync();
 

@@ -77,3 +77,15 @@ test('an injected sink receives the counts', async () => {
   await run({ Records: [record(uniqueName('evt'), 'g1')] }, context);
   expect(counts).toEqual([['Processed', [{ Processor: 'audit' }]]]);
 });
+
+test('a metric that cannot be written does not fail the record, so a completed handler never runs again', async () => {
+  let runs = 0;
+  const id = uniqueName('evt');
+  const run = webhookProcessor(() => void (runs += 1), {
+    tableName, processorName: 'metrics-broken', dynamoDbClient: client,
+    metrics: { count: () => { throw new Error('stdout closed'); } },
+  });
+  expect((await run({ Records: [record(id, 'g1')] }, context)).batchItemFailures).toEqual([]);
+  expect((await run({ Records: [record(id, 'g1')] }, context)).batchItemFailures).toEqual([]);
+  expect(runs).toBe(1);
+});
