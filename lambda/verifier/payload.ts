@@ -1,5 +1,6 @@
 import { ERROR_CODES } from '../shared/contract';
-import { reject, type Rejection } from './crypto';
+import { isRejection, reject, type Rejection } from './crypto';
+import type { VerifiedEvent } from './schemes/types';
 
 /**
  * How deeply JSON may nest. Provider payloads stay under 20 levels; JSON.parse copes with any depth,
@@ -96,4 +97,22 @@ export function parseForm(body: Buffer): Map<string, string[]> | undefined {
 /** The event ID must exist; a signed body without one cannot be made idempotent. */
 export function missingEventId(where: string): Rejection {
   return reject(400, ERROR_CODES.MISSING_EVENT_ID, `no event ID found in ${where}`);
+}
+
+/** Where a JSON scheme finds its event's fields in the verified body (dot-separated paths). */
+export interface JsonEventFields {
+  readonly id: string;
+  readonly type?: string;
+  /** Candidates for the message group, first present wins. */
+  readonly groupKey?: readonly string[];
+}
+
+/** The verified JSON body as an event: its ID is required (400 without it), type and group are optional. */
+export function jsonEvent(body: Buffer, fields: JsonEventFields): { readonly ok: true; readonly event: VerifiedEvent } | Rejection {
+  const parsed = parseJsonBody(body);
+  if (isRejection(parsed)) return parsed;
+  const id = readString(parsed.value, fields.id);
+  if (id === undefined) return missingEventId(`the body field "${fields.id}"`);
+  const groupKey = fields.groupKey?.map((path) => readString(parsed.value, path)).find((value) => value !== undefined);
+  return { ok: true, event: { id, type: fields.type ? readString(parsed.value, fields.type) : undefined, payload: parsed.value, groupKey } };
 }

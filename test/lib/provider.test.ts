@@ -1,28 +1,11 @@
 import { SCHEMES } from '../../lambda/verifier/schemes';
 import {
-  EventField, LinearEventIdSource, ShopifyHeaderStyle, StandardWebhooksHeaders, TwilioEventIdSource, WebhookProvider,
+  LinearEventIdSource, ShopifyHeaderStyle, StandardWebhooksHeaders, TwilioEventIdSource, WebhookProvider,
 } from '../../lib';
+import { DEFAULT_PROVIDERS } from '../support/providers';
 import { endpointStack, template } from '../support/stacks';
 
-const FACTORIES: Record<string, () => WebhookProvider> = {
-  stripe: () => WebhookProvider.stripe(),
-  github: () => WebhookProvider.github(),
-  hmac: () => WebhookProvider.hmac({ signatureHeader: 'X-Sig', eventId: EventField.jsonPath('id') }),
-  slack: () => WebhookProvider.slack(),
-  shopify: () => WebhookProvider.shopify(),
-  twilio: () => WebhookProvider.twilio(),
-  'standard-webhooks': () => WebhookProvider.standardWebhooks(),
-  svix: () => WebhookProvider.svix(),
-  square: () => WebhookProvider.square(),
-  zoom: () => WebhookProvider.zoom(),
-  paddle: () => WebhookProvider.paddle(),
-  intercom: () => WebhookProvider.intercom(),
-  linear: () => WebhookProvider.linear(),
-  mailgun: () => WebhookProvider.mailgun(),
-  sendgrid: () => WebhookProvider.sendgrid(),
-  pagerduty: () => WebhookProvider.pagerduty(),
-  discord: () => WebhookProvider.discord(),
-};
+const FACTORIES = DEFAULT_PROVIDERS;
 
 describe('WebhookProvider', () => {
   test('every scheme the verifier knows has a factory, and every factory names a known scheme', () => {

@@ -1,33 +1,15 @@
 import { SCHEMES } from '../../lambda/verifier/schemes';
-import { EventField, WebhookProvider } from '../../lib';
 import { startHarness, type Harness } from '../../local';
 import { fixedKey, SIGNERS } from '../hardening/support/signers';
 import { EffectsTable, claimItem, countingProcessor, endpointStack } from '../harness/fixtures';
+import { DEFAULT_PROVIDERS } from '../support/providers';
 
 /**
  * Issue #4: one end-to-end delivery per provider through the emulator harness — signed as the
  * provider signs, verified by the built verifier bundle from the synthesized template, claimed in
  * DynamoDB, enqueued to SQS FIFO and processed once by the real runtime; read back from moto.
  */
-const PROVIDERS: Record<string, () => WebhookProvider> = {
-  stripe: () => WebhookProvider.stripe(),
-  github: () => WebhookProvider.github(),
-  hmac: () => WebhookProvider.hmac({ signatureHeader: 'X-Signature', signedContent: '{body}', eventId: EventField.jsonPath('id'), eventType: EventField.jsonPath('type') }),
-  slack: () => WebhookProvider.slack(),
-  shopify: () => WebhookProvider.shopify(),
-  twilio: () => WebhookProvider.twilio(),
-  'standard-webhooks': () => WebhookProvider.standardWebhooks(),
-  svix: () => WebhookProvider.svix(),
-  square: () => WebhookProvider.square(),
-  zoom: () => WebhookProvider.zoom(),
-  paddle: () => WebhookProvider.paddle(),
-  intercom: () => WebhookProvider.intercom(),
-  linear: () => WebhookProvider.linear(),
-  mailgun: () => WebhookProvider.mailgun(),
-  sendgrid: () => WebhookProvider.sendgrid(),
-  pagerduty: () => WebhookProvider.pagerduty(),
-  discord: () => WebhookProvider.discord(),
-};
+const PROVIDERS = DEFAULT_PROVIDERS;
 
 describe('every provider end to end through the harness', () => {
   let effects: EffectsTable;

@@ -1,6 +1,6 @@
 import { ERROR_CODES } from '../../shared/contract';
-import { anyMatches, decodeHex, hmac, isRejection, reject } from '../crypto';
-import { missingEventId, parseJsonBody, readString } from '../payload';
+import { anyMatches, decodeHex, hmac, reject } from '../crypto';
+import { jsonEvent } from '../payload';
 import type { SignatureScheme } from './types';
 
 const HEADER = 'X-Hub-Signature';
@@ -28,18 +28,6 @@ export const intercomScheme: SignatureScheme<IntercomOptions> = {
     const expected = context.secrets.map((secret) => hmac('sha1', secret, request.body));
     if (!anyMatches(expected, [digest])) return reject(401, ERROR_CODES.BAD_SIGNATURE, 'signature does not match');
 
-    const parsed = parseJsonBody(request.body);
-    if (isRejection(parsed)) return parsed;
-    const id = readString(parsed.value, 'id');
-    if (id === undefined) return missingEventId('the body field "id"');
-    return {
-      ok: true,
-      event: {
-        id,
-        type: readString(parsed.value, 'topic'),
-        payload: parsed.value,
-        groupKey: readString(parsed.value, 'data.item.id') ?? readString(parsed.value, 'app_id'),
-      },
-    };
+    return jsonEvent(request.body, { id: 'id', type: 'topic', groupKey: ['data.item.id', 'app_id'] });
   },
 };

@@ -1,6 +1,6 @@
 import { ERROR_CODES } from '../../shared/contract';
 import { anyMatches, hmac, isRejection, parseTimestampedDigests, reject, verifySecondsTimestamp } from '../crypto';
-import { missingEventId, parseJsonBody, readString } from '../payload';
+import { jsonEvent } from '../payload';
 import type { SignatureScheme } from './types';
 
 const HEADER = 'Paddle-Signature';
@@ -32,18 +32,6 @@ export const paddleScheme: SignatureScheme<PaddleOptions> = {
     const expected = context.secrets.map((secret) => hmac('sha256', secret, `${parsedHeader.timestamp}:`, request.body));
     if (!anyMatches(expected, parsedHeader.digests)) return reject(401, ERROR_CODES.BAD_SIGNATURE, 'no h1 signature matches');
 
-    const parsed = parseJsonBody(request.body);
-    if (isRejection(parsed)) return parsed;
-    const id = readString(parsed.value, 'event_id');
-    if (id === undefined) return missingEventId('the body field "event_id"');
-    return {
-      ok: true,
-      event: {
-        id,
-        type: readString(parsed.value, 'event_type'),
-        payload: parsed.value,
-        groupKey: readString(parsed.value, 'data.customer_id') ?? readString(parsed.value, 'data.id'),
-      },
-    };
+    return jsonEvent(request.body, { id: 'event_id', type: 'event_type', groupKey: ['data.customer_id', 'data.id'] });
   },
 };

@@ -1,6 +1,6 @@
 import { ERROR_CODES } from '../../shared/contract';
-import { anyMatches, decodeHex, hmac, isRejection, reject } from '../crypto';
-import { missingEventId, parseJsonBody, readString } from '../payload';
+import { anyMatches, decodeHex, hmac, reject } from '../crypto';
+import { jsonEvent } from '../payload';
 import type { SignatureScheme } from './types';
 
 const HEADER = 'X-PagerDuty-Signature';
@@ -37,19 +37,6 @@ export const pagerdutyScheme: SignatureScheme<PagerDutyOptions> = {
     const expected = context.secrets.map((secret) => hmac('sha256', secret, request.body));
     if (!anyMatches(expected, signatures)) return reject(401, ERROR_CODES.BAD_SIGNATURE, 'no v1 signature matches');
 
-    const parsed = parseJsonBody(request.body);
-    if (isRejection(parsed)) return parsed;
-    const id = readString(parsed.value, 'event.id');
-    if (id === undefined) return missingEventId('the body field "event.id"');
-    return {
-      ok: true,
-      event: {
-        id,
-        type: readString(parsed.value, 'event.event_type'),
-        payload: parsed.value,
-        // The incident (or other resource) the event is about: its updates stay in order.
-        groupKey: readString(parsed.value, 'event.data.id'),
-      },
-    };
+    return jsonEvent(request.body, { id: 'event.id', type: 'event.event_type', groupKey: ['event.data.id'] });
   },
 };

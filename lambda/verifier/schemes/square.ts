@@ -1,6 +1,6 @@
 import { ERROR_CODES } from '../../shared/contract';
-import { anyMatches, decodeBase64, hmac, isRejection, reject } from '../crypto';
-import { missingEventId, parseJsonBody, readString } from '../payload';
+import { anyMatches, decodeBase64, hmac, reject } from '../crypto';
+import { jsonEvent } from '../payload';
 import type { SignatureScheme } from './types';
 
 const HEADER = 'x-square-hmacsha256-signature';
@@ -37,18 +37,6 @@ export const squareScheme: SignatureScheme<SquareOptions> = {
     const expected = context.secrets.map((secret) => hmac('sha256', secret, url, request.body));
     if (!anyMatches(expected, [digest])) return reject(401, ERROR_CODES.BAD_SIGNATURE, 'signature does not match');
 
-    const parsed = parseJsonBody(request.body);
-    if (isRejection(parsed)) return parsed;
-    const id = readString(parsed.value, 'event_id');
-    if (id === undefined) return missingEventId('the body field "event_id"');
-    return {
-      ok: true,
-      event: {
-        id,
-        type: readString(parsed.value, 'type'),
-        payload: parsed.value,
-        groupKey: readString(parsed.value, 'data.id') ?? readString(parsed.value, 'merchant_id'),
-      },
-    };
+    return jsonEvent(request.body, { id: 'event_id', type: 'type', groupKey: ['data.id', 'merchant_id'] });
   },
 };

@@ -1,6 +1,6 @@
 import { ERROR_CODES } from '../../shared/contract';
 import { anyMatches, hmac, isRejection, parseTimestampedDigests, reject, verifySecondsTimestamp } from '../crypto';
-import { missingEventId, parseJsonBody, readString } from '../payload';
+import { jsonEvent } from '../payload';
 import type { SignatureScheme } from './types';
 
 const HEADER = 'Stripe-Signature';
@@ -29,18 +29,6 @@ export const stripeScheme: SignatureScheme<StripeOptions> = {
     const expected = context.secrets.map((secret) => hmac('sha256', secret, `${parsedHeader.timestamp}.`, request.body));
     if (!anyMatches(expected, parsedHeader.digests)) return reject(401, ERROR_CODES.BAD_SIGNATURE, 'no v1 signature matches');
 
-    const parsed = parseJsonBody(request.body);
-    if (isRejection(parsed)) return parsed;
-    const id = readString(parsed.value, 'id');
-    if (id === undefined) return missingEventId('the body field "id"');
-    return {
-      ok: true,
-      event: {
-        id,
-        type: readString(parsed.value, 'type'),
-        payload: parsed.value,
-        groupKey: readString(parsed.value, 'data.object.customer') ?? readString(parsed.value, 'account'),
-      },
-    };
+    return jsonEvent(request.body, { id: 'id', type: 'type', groupKey: ['data.object.customer', 'account'] });
   },
 };
