@@ -19,7 +19,8 @@ describe('scenario j: load', () => {
   beforeAll(async () => {
     effects = await EffectsTable.create();
     // The processor function gets the example app's 30 s Timeout (a placeholder function would have Lambda's 3 s default).
-    const { stack } = endpointStack({}, [{ name: 'fulfilment', eventTypes: ['payment_intent.*'], functionTimeout: Duration.seconds(30) }]);
+    // Batches of 10, as a throughput-minded deployment would configure (no record fails here).
+    const { stack } = endpointStack({}, [{ name: 'fulfilment', eventTypes: ['payment_intent.*'], functionTimeout: Duration.seconds(30), batchSize: 10 }]);
     harness = await startHarness({ stack, processors: { fulfilment: countingProcessor(effects) }, onLog: () => undefined });
     await harness.setSigningSecret(STRIPE_SECRET);
   });
