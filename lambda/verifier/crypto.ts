@@ -1,5 +1,6 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual, verify, type KeyObject } from 'node:crypto';
 import { ERROR_CODES, type ErrorCode } from '../shared/contract';
+import type { InboundRequest, VerificationContext } from './schemes/types';
 
 export type HmacAlgorithm = 'sha1' | 'sha256' | 'sha512';
 
@@ -138,4 +139,51 @@ export function parseTimestampedDigests(
   if (timestamps.length !== 1) return reject(401, ERROR_CODES.MALFORMED_SIGNATURE, `${headerName} must carry exactly one ${layout.timestampKey}=`);
   if (digests.length === 0) return reject(401, ERROR_CODES.MALFORMED_SIGNATURE, `${headerName} carries no well-formed ${layout.signatureKey} signature`);
   return { timestamp: timestamps[0], digests };
+}
+
+/**
+ * The scheme Slack and Zoom share: `<header>: v0=<hex>`, HMAC-SHA256 over `v0:<timestamp>:<body>`,
+ * the timestamp held to the window. Every secret is tried (no early exit); the one that matched is
+ * returned, for replies that must be signed with it.
+ */
+export function verifyV0Signature(
+  request: InboundRequest, context: VerificationContext, signatureHeader: string, timestampHeader: string,
+): { readonly secret: string } | Rejection {
+  const header = request.header(signatureHeader);
+  if (header === undefined) return reject(401, ERROR_CODES.MISSING_SIGNATURE, `missing ${signatureHeader} header`);
+  const digest = header.startsWith('v0=') ? decodeHex(header.slice(3)) : undefined;
+  if (digest?.length !== 32) return reject(401, ERROR_CODES.MALFORMED_SIGNATURE, `${signatureHeader} is not v0=<64 hex digits>`);
+  const timestamp = request.header(timestampHeader);
+  const checked = verifySecondsTimestamp(timestamp, context.nowMs, context.toleranceSeconds);
+  if (isRejection(checked)) return checked;
+  const matches = context.secrets.map((secret) => constantTimeEqual(hmac('sha256', secret, `v0:${timestamp}:`, request.body), digest));
+  const at = matches.indexOf(true);
+  return at < 0 ? reject(401, ERROR_CODES.BAD_SIGNATURE, 'signature does not match') : { secret: context.secrets[at] };
+}
+
+/**
+ * Memoises public-key parsing per configured string (at most 16 kept, for rotation): building a
+ * KeyObject on every request would dominate the hot path. `parse` returns undefined for a key that
+ * is unusable, and that answer is cached too.
+ */
+export function cachedKeyParser(parse: (text: string) => KeyObject | undefined): (text: string) => KeyObject | undefined {
+  const cache = new Map<string, KeyObject | undefined>();
+  return (text) => {
+    if (cache.has(text)) return cache.get(text);
+    if (cache.size >= 16) cache.clear();
+    const key = parse(text);
+    cache.set(text, key);
+    return key;
+  };
+}
+
+/** Whether any key verifies the signature; a malformed signature is a mismatch, never a thrown error. */
+export function anyKeyVerifies(algorithm: 'sha256' | null, data: Buffer, keys: readonly KeyObject[], signature: Buffer): boolean {
+  return keys.some((key) => {
+    try {
+      return verify(algorithm, data, key, signature);
+    } catch {
+      return false;
+    }
+  });
 }

@@ -1,6 +1,6 @@
-import { createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { ERROR_CODES } from '../../shared/contract';
-import { decodeHex, isRejection, reject, verifySecondsTimestamp } from '../crypto';
+import { anyKeyVerifies, cachedKeyParser, decodeHex, isRejection, reject, verifySecondsTimestamp } from '../crypto';
 import { missingEventId, parseJsonBody, readPath, readString } from '../payload';
 import type { HandshakeReply, SignatureScheme } from './types';
 
@@ -53,7 +53,7 @@ export const discordScheme: SignatureScheme<DiscordOptions> = {
     const keys = context.secrets.map(publicKey).filter((key): key is KeyObject => key !== undefined);
     if (keys.length === 0) return reject(401, ERROR_CODES.BAD_SIGNATURE, 'no configured key is an Ed25519 public key (64 hex characters)');
     const signed = Buffer.concat([Buffer.from(timestamp, 'utf8'), request.body]);
-    if (!keys.some((key) => verifies(signed, key, signature))) return reject(401, ERROR_CODES.BAD_SIGNATURE, 'signature does not match');
+    if (!anyKeyVerifies(null, signed, keys, signature)) return reject(401, ERROR_CODES.BAD_SIGNATURE, 'signature does not match');
 
     const parsed = parseJsonBody(request.body);
     if (isRejection(parsed)) return parsed;
@@ -85,28 +85,15 @@ function typeName(kind: number, command: string | undefined): string {
   return command !== undefined && (kind === 2 || kind === 4) ? `${name}.${command}` : name;
 }
 
-function verifies(data: Buffer, key: KeyObject, signature: Buffer): boolean {
-  try {
-    return verify(null, data, key, signature);
-  } catch {
-    return false;
-  }
-}
 
-/** Parsed keys by configured string: building a KeyObject on every request would be wasted work. */
-const keyCache = new Map<string, KeyObject | undefined>();
-const MAX_CACHED_KEYS = 16;
 
-function publicKey(text: string): KeyObject | undefined {
-  if (keyCache.has(text)) return keyCache.get(text);
-  if (keyCache.size >= MAX_CACHED_KEYS) keyCache.clear();
+/** The application's public key (64 hex characters) as a KeyObject; undefined when it is not one. */
+const publicKey = cachedKeyParser((text) => {
   const raw = decodeHex(text.trim());
-  let key: KeyObject | undefined;
+  if (raw?.length !== 32) return undefined;
   try {
-    key = raw?.length === 32 ? createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, raw]), format: 'der', type: 'spki' }) : undefined;
+    return createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, raw]), format: 'der', type: 'spki' });
   } catch {
-    key = undefined;
+    return undefined;
   }
-  keyCache.set(text, key);
-  return key;
-}
+});

@@ -1,6 +1,6 @@
-import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import { ERROR_CODES } from '../../shared/contract';
-import { decodeBase64, isRejection, reject, verifySecondsTimestamp } from '../crypto';
+import { anyKeyVerifies, cachedKeyParser, decodeBase64, isRejection, reject, verifySecondsTimestamp } from '../crypto';
 import { missingEventId, parseJsonBody, readString } from '../payload';
 import type { SignatureScheme } from './types';
 
@@ -44,7 +44,7 @@ export const sendgridScheme: SignatureScheme<SendGridOptions> = {
     const keys = context.secrets.map(publicKey).filter((key): key is KeyObject => key !== undefined);
     if (keys.length === 0) return reject(401, ERROR_CODES.BAD_SIGNATURE, 'no configured key is a P-256 public key (base64 DER SPKI)');
     const signed = Buffer.concat([Buffer.from(timestamp, 'utf8'), request.body]);
-    if (!keys.some((key) => verifies(signed, key, signature))) return reject(401, ERROR_CODES.BAD_SIGNATURE, 'signature does not match');
+    if (!anyKeyVerifies('sha256', signed, keys, signature)) return reject(401, ERROR_CODES.BAD_SIGNATURE, 'signature does not match');
 
     const parsed = parseJsonBody(request.body);
     if (isRejection(parsed)) return parsed;
@@ -75,25 +75,7 @@ function batchId(ids: readonly string[]): string {
   return `batch:${createHash('sha256').update(JSON.stringify([...ids].sort())).digest('hex')}`;
 }
 
-function verifies(data: Buffer, key: KeyObject, signature: Buffer): boolean {
-  try {
-    return verify('sha256', data, key, signature);
-  } catch {
-    return false;
-  }
-}
 
-/** Parsed keys by configured string: parsing SPKI on every request would dominate the hot path. */
-const keyCache = new Map<string, KeyObject | undefined>();
-const MAX_CACHED_KEYS = 16;
-
-function publicKey(text: string): KeyObject | undefined {
-  if (keyCache.has(text)) return keyCache.get(text);
-  if (keyCache.size >= MAX_CACHED_KEYS) keyCache.clear();
-  const key = parsePublicKey(text);
-  keyCache.set(text, key);
-  return key;
-}
 
 function parsePublicKey(text: string): KeyObject | undefined {
   // PEM armour and line breaks are dropped, so a pasted PEM block works as well as the bare base64.
@@ -107,3 +89,5 @@ function parsePublicKey(text: string): KeyObject | undefined {
     return undefined;
   }
 }
+
+const publicKey = cachedKeyParser(parsePublicKey);

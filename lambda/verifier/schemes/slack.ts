@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ERROR_CODES } from '../../shared/contract';
-import { anyMatches, decodeHex, hmac, isRejection, reject, verifySecondsTimestamp } from '../crypto';
+import { isRejection, reject, verifyV0Signature } from '../crypto';
 import { decodeUtf8, missingEventId, parseForm, parseJsonBody, readString } from '../payload';
 import type { SignatureScheme, Verdict } from './types';
 
@@ -29,23 +29,13 @@ export const slackScheme: SignatureScheme<SlackOptions> = {
   id: 'slack',
   requiredHeaders: () => [SIGNATURE_HEADER, TIMESTAMP_HEADER],
   verify(request, context) {
-    const header = request.header(SIGNATURE_HEADER);
-    if (header === undefined) return reject(401, ERROR_CODES.MISSING_SIGNATURE, `missing ${SIGNATURE_HEADER} header`);
-    const digest = header.startsWith('v0=') ? decodeHex(header.slice(3)) : undefined;
-    if (digest?.length !== 32) return reject(401, ERROR_CODES.MALFORMED_SIGNATURE, `${SIGNATURE_HEADER} is not v0=<64 hex digits>`);
-
-    const timestamp = request.header(TIMESTAMP_HEADER);
-    const checked = verifySecondsTimestamp(timestamp, context.nowMs, context.toleranceSeconds);
-    if (isRejection(checked)) return checked;
-
-    const base = `v0:${timestamp}:`;
-    const expected = context.secrets.map((secret) => hmac('sha256', secret, base, request.body));
-    if (!anyMatches(expected, [digest])) return reject(401, ERROR_CODES.BAD_SIGNATURE, 'signature does not match');
+    const verified = verifyV0Signature(request, context, SIGNATURE_HEADER, TIMESTAMP_HEADER);
+    if (isRejection(verified)) return verified;
 
     // Slack sends no delivery ID for some payloads (interactivity without trigger_id,
     // app_rate_limited). They are never retried, so a digest of the signed bytes is enough to
     // refuse an exact replay inside the timestamp window.
-    const fallbackId = `sha256-${createHash('sha256').update(base).update(request.body).digest('hex')}`;
+    const fallbackId = `sha256-${createHash('sha256').update(`v0:${request.header(TIMESTAMP_HEADER)}:`).update(request.body).digest('hex')}`;
     return decodeUtf8(request.body)?.trimStart().startsWith('{') ? fromJson(request.body, fallbackId) : fromForm(request.body, fallbackId);
   },
 };

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ERROR_CODES } from '../../shared/contract';
-import { anyMatches, decodeHex, hmac, isRejection, reject, verifySecondsTimestamp } from '../crypto';
+import { hmac, isRejection, reject, verifyV0Signature } from '../crypto';
 import { missingEventId, parseJsonBody, readString } from '../payload';
 import type { SignatureScheme } from './types';
 
@@ -30,19 +30,9 @@ export const zoomScheme: SignatureScheme<ZoomOptions> = {
   id: 'zoom',
   requiredHeaders: () => [SIGNATURE_HEADER, TIMESTAMP_HEADER],
   verify(request, context) {
-    const header = request.header(SIGNATURE_HEADER);
-    if (header === undefined) return reject(401, ERROR_CODES.MISSING_SIGNATURE, `missing ${SIGNATURE_HEADER} header`);
-    const digest = header.startsWith('v0=') ? decodeHex(header.slice(3)) : undefined;
-    if (digest?.length !== 32) return reject(401, ERROR_CODES.MALFORMED_SIGNATURE, `${SIGNATURE_HEADER} is not v0=<64 hex digits>`);
-
-    const timestamp = request.header(TIMESTAMP_HEADER);
-    const checked = verifySecondsTimestamp(timestamp, context.nowMs, context.toleranceSeconds);
-    if (isRejection(checked)) return checked;
-
-    // Every secret is tried (no early exit); the one that matched signs the validation reply.
-    const matches = context.secrets.map((secret) => anyMatches([hmac('sha256', secret, `v0:${timestamp}:`, request.body)], [digest]));
-    const secret = context.secrets[matches.indexOf(true)];
-    if (secret === undefined) return reject(401, ERROR_CODES.BAD_SIGNATURE, 'signature does not match');
+    const verified = verifyV0Signature(request, context, SIGNATURE_HEADER, TIMESTAMP_HEADER);
+    if (isRejection(verified)) return verified;
+    const { secret } = verified;
 
     const parsed = parseJsonBody(request.body);
     if (isRejection(parsed)) return parsed;
