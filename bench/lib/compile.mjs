@@ -8,7 +8,7 @@ import { ROOT, WORK } from './common.mjs';
 const PAYLOAD = join(ROOT, 'lambda', 'verifier', 'payload.ts');
 
 /**
- * Replaces `parseJsonBody` (the JSON parse a scheme runs after the signature matched) with a stub
+ * Replaces `parseJsonBody` and `jsonEvent` (the JSON parse a scheme runs after the signature matched) with stubs
  * that returns a fixed event, so that a scheme's `verify()` can be timed without the parse: the
  * "verify-only" figure. Everything else in `payload.ts` stays real.
  */
@@ -25,7 +25,9 @@ const stubJsonParse = {
       loader: 'ts',
       contents: `export * from ${JSON.stringify(PAYLOAD)};
 const STUB = { value: { id: 'evt_bench', type: 'bench.event', action: 'bench' } };
-export function parseJsonBody(_body: Buffer) { return STUB; }`,
+export function parseJsonBody(_body: Buffer) { return STUB; }
+const EVENT = { ok: true as const, event: { id: 'evt_bench', type: 'bench.event', payload: STUB.value } };
+export function jsonEvent(_body: Buffer, _fields: unknown) { return EVENT; }`,
     }));
   },
 };
