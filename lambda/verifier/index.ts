@@ -12,9 +12,13 @@ const config = loadConfig(process.env[ENV.VERIFIER_CONFIG]);
 
 /**
  * A hung AWS call must end in a clean 503 well within the sender's own timeout (GitHub waits 10 s),
- * not in a Lambda timeout; the SDK's default of three attempts still applies.
+ * not in a Lambda timeout; the SDK's default of three attempts still applies. Current Smithy
+ * handlers only throw on `requestTimeout` with `throwOnRequestTimeout`; `socketTimeout` (idle
+ * socket) covers older handlers, such as the SDK a Lambda runtime may bundle.
  */
-const clientOptions = { requestHandler: { requestTimeout: 2000, connectionTimeout: 1000 } };
+const clientOptions = {
+  requestHandler: { connectionTimeout: 1000, requestTimeout: 2000, throwOnRequestTimeout: true, socketTimeout: 2000 },
+};
 
 export const handler = createVerifier(config, {
   secrets: new SigningSecretCache(new SecretsManagerClient(clientOptions), config.signingSecretArn, config.secretCacheTtlSeconds * 1000),

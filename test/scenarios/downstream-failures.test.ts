@@ -11,7 +11,10 @@ describe('scenarios d and e: downstream failures', () => {
   beforeAll(async () => {
     effects = await EffectsTable.create();
     const { stack } = endpointStack({}, [{ name: 'fulfilment', eventTypes: ['payment_intent.*'] }, { name: 'audit' }]);
-    harness = await startHarness({ stack, processors: { fulfilment: countingProcessor(effects), audit: countingProcessor(effects) } });
+    // A 3 s function timeout: a hung call kills the invocation before the SDK's own 2 s request
+    // timeouts and retries can answer 503, which is what "the verifier dies" needs (the template's
+    // 10 s timeout is exercised by the last test).
+    harness = await startHarness({ stack, processors: { fulfilment: countingProcessor(effects), audit: countingProcessor(effects) }, verifier: { timeoutMs: 3_000 } });
     await harness.setSigningSecret(STRIPE_SECRET);
   });
   afterAll(async () => {
@@ -79,7 +82,7 @@ describe('scenarios d and e: downstream failures', () => {
     await processedOnce(id);
   });
 
-  test('e: the verifier dies between claim and enqueue (SendMessage hangs past the 10 s Timeout) → 502; a later retry recovers the claim', async () => {
+  test('e: the verifier dies between claim and enqueue (SendMessage hangs past the function\'s Timeout) → 502; a later retry recovers the claim', async () => {
     const { id, request } = delivery();
     const hang = harness.proxy.inject({ role: 'verifier', operation: 'SendMessage', action: { type: 'hang' } });
     const timeouts = harness.verifier.stats.timeouts;
@@ -118,5 +121,41 @@ describe('scenarios d and e: downstream failures', () => {
     await processedOnce(id);
     expect(harness.proxy.count({ role: 'verifier', operation: 'SendMessage', outcome: 'forwarded' })).toBe(forwarded);
     expect((await claimItem(harness, id))?.state?.S).toBe('ENQUEUED');
+  }, 60_000);
+});
+
+describe('a hung AWS call with the template\'s 10 s verifier timeout', () => {
+  let effects: EffectsTable;
+  let harness: Harness;
+  beforeAll(async () => {
+    effects = await EffectsTable.create();
+    const { stack } = endpointStack({}, [{ name: 'fulfilment', eventTypes: ['payment_intent.*'] }]);
+    harness = await startHarness({ stack, processors: { fulfilment: countingProcessor(effects) } });
+    await harness.setSigningSecret(STRIPE_SECRET);
+  });
+  afterAll(async () => {
+    await harness?.stop();
+    await effects?.destroy();
+  });
+
+  test('SendMessage hangs → the SDK request timeouts answer 503 before the function times out; the claim is released and the retry is processed once', async () => {
+    const { id, body } = stripeEvent();
+    const request = { body, headers: stripeHeaders(body) };
+    const hang = harness.proxy.inject({ role: 'verifier', operation: 'SendMessage', action: { type: 'hang' } });
+    const timeouts = harness.verifier.stats.timeouts;
+    const started = Date.now();
+    const failed = await harness.post(request);
+    const elapsed = Date.now() - started;
+    expect(failed.status).toBe(503);
+    expect(failed.json()).toMatchObject({ error: 'downstream_unavailable' });
+    expect(elapsed).toBeLessThan(harness.verifier.definition.timeoutMs);
+    expect(harness.verifier.stats.timeouts).toBe(timeouts);
+    expect(hang.hits).toBe(3); // the SDK's three attempts, each cut off by the request timeout
+    expect(await claimItem(harness, id)).toBeUndefined();
+
+    hang.heal();
+    expect((await harness.post(request)).json()).toEqual({ status: 'accepted', id });
+    await harness.waitForIdle();
+    expect(await effects.count('fulfilment', id)).toBe(1);
   }, 60_000);
 });
