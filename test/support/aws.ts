@@ -1,6 +1,7 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { TABLE } from '../../lambda/shared/contract';
 
 /** The moto server started by the global set-up; fails loudly if the suite runs without it. */
 export function motoEndpoint(): string {
@@ -18,4 +19,16 @@ export const secretsManager = () => new SecretsManagerClient(common());
 /** A name no other test uses, so suites can share one emulator. */
 export function uniqueName(prefix: string): string {
   return `${prefix}-${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** Creates a table with the idempotency table's key schema (as the construct declares it) and returns its name. */
+export async function createIdempotencyTable(client: DynamoDBClient, prefix: string): Promise<string> {
+  const tableName = uniqueName(prefix);
+  await client.send(new CreateTableCommand({
+    TableName: tableName,
+    KeySchema: [{ AttributeName: TABLE.PARTITION_KEY, KeyType: 'HASH' }],
+    AttributeDefinitions: [{ AttributeName: TABLE.PARTITION_KEY, AttributeType: 'S' }],
+    BillingMode: 'PAY_PER_REQUEST',
+  }));
+  return tableName;
 }

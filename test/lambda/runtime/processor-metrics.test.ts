@@ -1,8 +1,8 @@
-import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context, SQSRecord } from 'aws-lambda';
 import { webhookProcessor } from '../../../lambda/runtime';
 import { ENVELOPE_VERSION, TABLE, type WebhookEnvelope } from '../../../lambda/shared/contract';
-import { dynamoDb, uniqueName } from '../../support/aws';
+import { createIdempotencyTable, dynamoDb, uniqueName } from '../../support/aws';
 
 /** The processor runtime records Processed and ProcessorFailures (dimension Processor) as EMF on stdout. */
 let client: DynamoDBClient;
@@ -10,13 +10,7 @@ let tableName: string;
 
 beforeAll(async () => {
   client = dynamoDb();
-  tableName = uniqueName('runtime-metrics');
-  await client.send(new CreateTableCommand({
-    TableName: tableName,
-    KeySchema: [{ AttributeName: TABLE.PARTITION_KEY, KeyType: 'HASH' }],
-    AttributeDefinitions: [{ AttributeName: TABLE.PARTITION_KEY, AttributeType: 'S' }],
-    BillingMode: 'PAY_PER_REQUEST',
-  }));
+  tableName = await createIdempotencyTable(client, 'runtime-metrics');
 });
 
 const context = { functionName: 'fn', awsRequestId: 'r', getRemainingTimeInMillis: () => 30_000 } as unknown as Context;

@@ -1,8 +1,8 @@
-import { CreateTableCommand, ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { ENVELOPE_VERSION, KEY_PREFIX, TABLE, type WebhookEnvelope } from '../../../lambda/shared/contract';
 import { webhookProcessor, type WebhookEvent } from '../../../lambda/runtime';
-import { dynamoDb, uniqueName } from '../../support/aws';
+import { createIdempotencyTable, dynamoDb, uniqueName } from '../../support/aws';
 
 /** The processor runtime against moto: claims, completion markers, lease expiry and FIFO failure order. */
 let client: DynamoDBClient;
@@ -10,13 +10,7 @@ let tableName: string;
 
 beforeAll(async () => {
   client = dynamoDb();
-  tableName = uniqueName('runtime');
-  await client.send(new CreateTableCommand({
-    TableName: tableName,
-    KeySchema: [{ AttributeName: TABLE.PARTITION_KEY, KeyType: 'HASH' }],
-    AttributeDefinitions: [{ AttributeName: TABLE.PARTITION_KEY, AttributeType: 'S' }],
-    BillingMode: 'PAY_PER_REQUEST',
-  }));
+  tableName = await createIdempotencyTable(client, 'runtime');
 });
 
 function context(remainingMs = 30_000): Context {

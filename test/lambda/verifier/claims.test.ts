@@ -1,7 +1,7 @@
-import { CreateTableCommand, GetItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CLAIM_STATE, TABLE } from '../../../lambda/shared/contract';
 import { ClaimStore, claimKey, safeId } from '../../../lambda/verifier/claims';
-import { dynamoDb, uniqueName } from '../../support/aws';
+import { createIdempotencyTable, dynamoDb, uniqueName } from '../../support/aws';
 
 /** Claims against a real DynamoDB protocol server (moto): the conditional writes are the guarantee. */
 describe('ClaimStore against moto', () => {
@@ -12,13 +12,7 @@ describe('ClaimStore against moto', () => {
 
   beforeAll(async () => {
     client = dynamoDb();
-    tableName = uniqueName('claims');
-    await client.send(new CreateTableCommand({
-      TableName: tableName,
-      KeySchema: [{ AttributeName: TABLE.PARTITION_KEY, KeyType: 'HASH' }],
-      AttributeDefinitions: [{ AttributeName: TABLE.PARTITION_KEY, AttributeType: 'S' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    }));
+    tableName = await createIdempotencyTable(client, 'claims');
     store = new ClaimStore(client, tableName, 86400, () => now);
   });
 
