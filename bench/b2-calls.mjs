@@ -5,14 +5,19 @@
 //
 //   npm run build && node bench/b2-calls.mjs
 import { randomUUID } from 'node:crypto';
-import { fmt, options, progress, table, writeResult } from './lib/common.mjs';
-import { STRIPE_SECRET, loadHarness, startEndpoint, stripeDelivery } from './lib/harness.mjs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { WORK, fmt, options, progress, table, writeResult } from './lib/common.mjs';
+import { compileEntry } from './lib/compile.mjs';
+import { STRIPE_SECRET, startEndpoint, stripeDelivery } from './lib/harness.mjs';
 
 const opts = options();
 const REPEATS = opts.quick ? 3 : 5;
 
 progress('B2: compiling the harness and starting moto');
-const lib = await loadHarness();
+const lib = await loadB2Harness();
+const { SIGNERS, fixedKey } = lib;
 const failFirst = new Set();
 const env = await startEndpoint(lib, {
   processors: {
@@ -24,19 +29,18 @@ const env = await startEndpoint(lib, {
   poller: { retryVisibilityTimeoutSeconds: 1 },
 });
 const { harness } = env;
-const { proxy } = harness;
 const ttlS = harness.config.secretCacheTtlSeconds;
 
 const newId = () => `evt_${randomUUID().replace(/-/g, '')}`;
 const delivery = (extra = {}) => stripeDelivery(lib, { id: newId(), nowMs: harness.clock.now(), ...extra });
 const post = (d, headers = d.headers) => harness.post({ body: d.body, headers });
 
-/** Runs `act`, waits until every queue is drained, and returns the calls it caused, by role. */
-async function observe(act) {
-  proxy.resetCounts();
+/** Runs `act`, waits until every queue is drained, and returns the calls it caused, by role (on `on`: the main Stripe harness unless given). */
+async function observe(act, on = harness) {
+  on.proxy.resetCounts();
   const result = await act();
-  await harness.waitForIdle({ timeoutMs: 60_000 });
-  const calls = [...proxy.calls];
+  await on.waitForIdle({ timeoutMs: 60_000 });
+  const calls = [...on.proxy.calls];
   const by = (filter) => calls.filter((call) => Object.entries(filter).every(([key, value]) => call[key] === value));
   const ops = (list) => {
     const out = {};
@@ -56,6 +60,8 @@ const total = (ops) => Object.values(ops).reduce((a, b) => a + b, 0);
 /** The measured count as a ratio to its floor (the target's count); "—" where the floor is 0 or none is set. */
 const vsFloor = (values, floor) => (floor ? fmt.ratio(Math.max(...values) / floor) : '—');
 const describe = (ops) => (total(ops) === 0 ? '—' : Object.entries(ops).map(([op, n]) => `${op} ×${n}`).join(', '));
+/** "1 call", "4 calls", "3–4 calls": the count of {@link stable} with its noun. */
+const calls = (values) => `${stable(values)} call${stable(values) === '1' ? '' : 's'}`;
 /** The same count in every repetition, or the range. */
 function stable(values) {
   const lo = Math.min(...values);
@@ -164,9 +170,163 @@ try {
   processorRows.push(['processor retry (fulfilment: attempt 1 throws, attempt 2 succeeds)', describe(retryRuns[0].processor('fulfilment')), stable(retryTotals), vsFloor(retryTotals, 4)]);
   rows.push(['new event whose processor then retries', summarizeStatuses(retryRuns.map((r) => r.result)), describe(retryRuns[0].verifier), stable(retryRuns.map((r) => total(r.verifier))), 'verifier unaffected', vsFloor(retryRuns.map((r) => total(r.verifier)), 4)]);
 
-  notes.push(`Verifier containers alive at the end: ${harness.verifier.environments}; cold starts: ${harness.verifier.stats.coldStarts}; invocations: ${harness.verifier.stats.invocations}.`);
+  notes.push(`Main Stripe endpoint: verifier containers alive at the end: ${harness.verifier.environments}; cold starts: ${harness.verifier.stats.coldStarts}; invocations: ${harness.verifier.stats.invocations}.`);
+
+  // 7. Other providers, each on an endpoint of its own (its own harness, the same moto). Their event
+  // ID or type is not covered by the signature, so they claim the digest of the signed content.
+  const sendsOf = (run) => run.verifier.SendMessage ?? 0;
+  const processorCalls = (run, names) => names.reduce((sum, name) => sum + total(run.processor(name)), 0);
+  /** A row and a target for `runs` of one path whose budget is `target` calls (`floor` for × floor). */
+  const report = (label, runs, { target, targetText, targetName, floor = target, extra = '' }) => {
+    const totals = runs.map((r) => total(r.verifier));
+    rows.push([label, summarizeStatuses(runs.map((r) => r.result)), describe(runs[0].verifier), stable(totals), targetText, vsFloor(totals, floor)]);
+    targets.push({ name: targetName, measured: `${calls(totals)} (${describe(runs[0].verifier)})${extra}`, met: Math.max(...totals) <= target });
+    return totals;
+  };
+
+  // GitHub: the delivery ID and the event name are headers the signature does not cover.
+  progress('B2: GitHub');
+  const github = SIGNERS.github;
+  const githubKey = fixedKey('github', 'bench-github-webhook-secret');
+  const githubProcessors = [{ name: 'prs', eventTypes: ['pull_request.*'] }, { name: 'audit', eventTypes: ['pull_request.*', 'issues.*', 'push', 'release.*'] }];
+  const gh = await startProviderEndpoint({ provider: lib.WebhookProvider.github() }, githubProcessors, githubKey.stored);
+  try {
+    const githubNames = githubProcessors.map((p) => p.name);
+    let githubNumber = 0;
+    /** A signed GitHub delivery: `X-GitHub-Event: <event>`, body `{ action, … }`, a fresh delivery ID; the body is unique. */
+    const githubDelivery = (event, action) => {
+      const signed = github.sign({ id: randomUUID(), type: action, extra: { number: ++githubNumber, sender: { login: 'octocat' } }, pretty: false }, githubKey, gh.clock.now(), {});
+      return { body: signed.body, headers: { ...signed.headers, 'X-GitHub-Event': event, 'Content-Type': 'application/json' } };
+    };
+    await observe(() => gh.post(githubDelivery('pull_request', 'opened')), gh); // warm-up: the container's secret fetch
+
+    const ghNew = [];
+    for (let i = 0; i < REPEATS; i++) ghNew.push(await observe(async () => (await gh.post(githubDelivery('pull_request', 'opened'))).status, gh));
+    report('GitHub: new event, 2 processors matched (`pull_request.opened`)', ghNew, {
+      target: 4, targetText: 'target 4 (2 per matched processor)', targetName: 'GitHub new event, 2 processors matched: 2 calls per matched processor (= 4)',
+    });
+
+    const ghIgnored = [];
+    for (let i = 0; i < REPEATS; i++) ghIgnored.push(await observe(async () => withStatus(await gh.post(githubDelivery('star', 'created'))), gh));
+    report('GitHub: ignored event (`star.created`, no processor subscribed)', ghIgnored, {
+      target: 1, targetText: 'target ≤ 1 (the content claim, recorded as IGNORED)', targetName: 'GitHub ignored event: ≤ 1 call (the content claim)',
+      extra: `; SendMessage: ${Math.max(...ghIgnored.map(sendsOf))}`,
+    });
+
+    // Replay: a captured pull_request delivery re-sent as X-GitHub-Event: issues (which `audit` takes) under a fresh delivery ID.
+    const captured = githubDelivery('pull_request', 'closed');
+    await observe(() => gh.post(captured), gh);
+    const ghReplay = [];
+    for (let i = 0; i < REPEATS; i++) {
+      const headers = { ...captured.headers, 'X-GitHub-Event': 'issues', 'X-GitHub-Delivery': randomUUID() };
+      ghReplay.push(await observe(async () => withStatus(await gh.post({ body: captured.body, headers })), gh));
+    }
+    const replaySends = Math.max(...ghReplay.map(sendsOf));
+    const replayProcessors = Math.max(...ghReplay.map((r) => processorCalls(r, githubNames)));
+    const replayTotals = report('GitHub: replay of a signed `pull_request` body under a spoofed X-GitHub-Event (`issues`) and a fresh X-GitHub-Delivery', ghReplay, {
+      target: 1, targetText: 'target ≤ 1, 0 sends', targetName: 'GitHub replay (spoofed X-GitHub-Event, fresh X-GitHub-Delivery): ≤ 1 call, 0 sends',
+      extra: `; SendMessage: ${replaySends}; processors: ${replayProcessors} calls`,
+    });
+    targets.at(-1).met = Math.max(...replayTotals) <= 1 && replaySends === 0 && replayProcessors === 0;
+  } finally {
+    await gh.stop().catch(() => undefined);
+  }
+
+  // Mailgun: the signature block covers timestamp + token only, not the event data.
+  progress('B2: Mailgun');
+  const mailgun = SIGNERS.mailgun;
+  const mailgunKey = fixedKey('mailgun', 'bench-mailgun-signing-key');
+  const mg = await startProviderEndpoint({ provider: lib.WebhookProvider.mailgun() }, [{ name: 'bounces', eventTypes: ['failed'] }, { name: 'audit' }], mailgunKey.stored);
+  try {
+    const mailgunDelivery = (event) => {
+      const signed = mailgun.sign({ id: randomUUID(), type: event, extra: { recipient: 'alice@example.com', severity: 'permanent' }, pretty: false }, mailgunKey, mg.clock.now(), {});
+      return { body: signed.body, headers: signed.headers };
+    };
+    await observe(() => mg.post(mailgunDelivery('failed')), mg); // warm-up
+    const mgNew = [];
+    for (let i = 0; i < REPEATS; i++) mgNew.push(await observe(async () => (await mg.post(mailgunDelivery('failed'))).status, mg));
+    report('Mailgun: new event, 2 processors matched (`failed`)', mgNew, {
+      target: 4, targetText: 'target 4 (2 per matched processor, as Stripe)', targetName: 'Mailgun new event, 2 processors matched: 2 calls per matched processor (= 4, as Stripe)',
+    });
+  } finally {
+    await mg.stop().catch(() => undefined);
+  }
+
+  // Twilio: the event ID is a digest of the signed string; a new event also reads its 0.1 claim.
+  progress('B2: Twilio');
+  const twilio = SIGNERS.twilio;
+  const twilioKey = fixedKey('twilio', 'bench-twilio-auth-token');
+  const tw = await startProviderEndpoint({ provider: lib.WebhookProvider.twilio(), publicUrl: twilio.publicUrl }, [{ name: 'delivery', eventTypes: ['message.*'] }, { name: 'audit' }], twilioKey.stored);
+  try {
+    const twilioDelivery = (status) => {
+      const signed = twilio.sign({ id: randomUUID(), type: status, extra: {}, pretty: false }, twilioKey, tw.clock.now(), {}, { variant: 0 });
+      return { body: signed.body, headers: signed.headers, query: signed.query };
+    };
+    await observe(() => tw.post(twilioDelivery('delivered')), tw); // warm-up
+    const twNew = [];
+    for (let i = 0; i < REPEATS; i++) twNew.push(await observe(async () => (await tw.post(twilioDelivery('delivered'))).status, tw));
+    report('Twilio: new event, 2 processors matched (`message.delivered`)', twNew, {
+      target: 5, targetText: 'target 5 (2 per matched processor + 1 read of the 0.1 claim)', targetName: 'Twilio new event, 2 processors matched: 2 calls per matched processor + 1 read of the 0.1 claim (= 5)',
+    });
+  } finally {
+    await tw.stop().catch(() => undefined);
+  }
+
+  // Stripe signs its event ID and type: an ignored event needs no claim. (The main endpoint's `audit`
+  // takes every event, so this runs on a Stripe endpoint with `fulfilment` alone.)
+  progress('B2: Stripe ignored event');
+  const st = await startProviderEndpoint({}, [{ name: 'fulfilment', eventTypes: ['payment_intent.*'] }], STRIPE_SECRET);
+  try {
+    const stripeNew = (type) => stripeDelivery(lib, { id: newId(), type, nowMs: st.clock.now() });
+    await observe(() => st.post(stripeNew('payment_intent.succeeded')), st); // warm-up
+    const stIgnored = [];
+    for (let i = 0; i < REPEATS; i++) stIgnored.push(await observe(async () => withStatus(await st.post(stripeNew('customer.created'))), st));
+    const stTotals = stIgnored.map((r) => total(r.verifier));
+    rows.push(['Stripe: ignored event (`customer.created`, endpoint with `fulfilment` only)', summarizeStatuses(stIgnored.map((r) => r.result)), describe(stIgnored[0].verifier), stable(stTotals), 'target 0 (ID and type are signed: no claim)', '—']);
+    targets.push({ name: 'Stripe ignored event: 0 calls', measured: `${calls(stTotals)}`, met: Math.max(...stTotals) === 0 });
+  } finally {
+    await st.stop().catch(() => undefined);
+  }
+  notes.push('Rows named GitHub, Mailgun, Twilio and "Stripe: ignored event" come from endpoints of their own, each run by its own harness on the same moto; each endpoint\'s first event (its container\'s secret fetch) is a warm-up and is not counted.');
 } finally {
   await env.stop();
+}
+
+/** The main harness's library plus what the other providers' endpoints need: `WebhookProvider`, and the hardening suite's signers. */
+async function loadB2Harness() {
+  mkdirSync(WORK, { recursive: true });
+  writeFileSync(join(WORK, 'b2-harness-entry.ts'), [
+    "export * from '../bench/lib/harness-entry';",
+    "export { WebhookProvider } from '../lib/provider';",
+    "export { SIGNERS, fixedKey } from '../test/hardening/support/signers';",
+    '',
+  ].join('\n'));
+  const file = await compileEntry('.bench/b2-harness-entry.ts', 'b2-harness-lib');
+  return createRequire(import.meta.url)(file);
+}
+
+/** Starts an endpoint of the given provider (`props`) and processors on the main harness's moto, its secret set. */
+async function startProviderEndpoint(props, processors, secret) {
+  const { stack } = lib.endpointStack(props, processors);
+  const implementations = Object.fromEntries(processors.map(({ name }) => [name, lib.benchProcessor(() => undefined)]));
+  const started = await lib.startHarness({ stack, processors: implementations, emulatorEndpoint: env.moto.endpoint, poller: { retryVisibilityTimeoutSeconds: 1 } });
+  try {
+    await started.setSigningSecret(secret);
+  } catch (error) {
+    await started.stop().catch(() => undefined);
+    throw error;
+  }
+  return started;
+}
+
+/** The HTTP status and, for a JSON answer, its `status` field (`ignored`, `duplicate`, …). */
+function withStatus(response) {
+  try {
+    const { status } = response.json();
+    return typeof status === 'string' ? `${response.status} ${status}` : response.status;
+  } catch {
+    return response.status;
+  }
 }
 
 function summarizeStatuses(statuses) {
@@ -180,7 +340,7 @@ function countBy(items, key) {
   return out;
 }
 
-const markdown = `Calls counted by the harness's proxy between the hosted functions and moto, per delivery (each repeated ${REPEATS} times; a range means the repetitions differed). The endpoint is the construct's own template (Stripe scheme) with two processors: \`fulfilment\` (\`payment_intent.*\`) and \`audit\` (every event). "Verifier" calls are made by the verifier bundle (\`assets/verifier/index.js\`) in its emulated Lambda container; processor calls by processors built with the real runtime (\`webhookProcessor\`, Powertools idempotency). The event source mapping's own SQS calls (ReceiveMessage, DeleteMessage) are made by Lambda, not the function, and are not counted here.
+const markdown = `Calls counted by the harness's proxy between the hosted functions and moto, per delivery (each repeated ${REPEATS} times; a range means the repetitions differed). The endpoint is the construct's own template (Stripe scheme) with two processors: \`fulfilment\` (\`payment_intent.*\`) and \`audit\` (every event). Rows named after a provider come from an endpoint of that provider: GitHub with \`prs\` (\`pull_request.*\`) and \`audit\` (\`pull_request.*\`, \`issues.*\`, \`push\`, \`release.*\`), Mailgun with \`bounces\` (\`failed\`) and \`audit\` (every event), Twilio with \`delivery\` (\`message.*\`) and \`audit\` (every event), and Stripe with \`fulfilment\` alone (so that an event can go unmatched). Requests are signed as the hardening suite's signers sign them (\`test/hardening/support/signers.ts\`). "Verifier" calls are made by the verifier bundle (\`assets/verifier/index.js\`) in its emulated Lambda container; processor calls by processors built with the real runtime (\`webhookProcessor\`, Powertools idempotency). The event source mapping's own SQS calls (ReceiveMessage, DeleteMessage) are made by Lambda, not the function, and are not counted here.
 
 **Verifier, per request**
 
@@ -191,8 +351,10 @@ ${table(['path', 'responses', 'calls (operation × count)', 'total', 'target', '
 ${table(['path', 'calls (operation × count)', 'total', '× floor'], processorRows, ['l', 'l', 'r', 'r'])}
 
 ${notes.map((n) => `- ${n}`).join('\n')}
-- "× floor": the count divided by the least the path can cost — the target where the issue sets one (2 per matched processor, 1 per duplicate, one secret fetch per container), one fetch + 2 + N for the first request of a container, and for a processor 2 per attempt that runs (the idempotency record's conditional write and its completion). Where the floor is 0 the count itself is the figure.
+- "× floor": the count divided by the least the path can cost — the target where the issue sets one (2 per matched processor, 1 per duplicate, one secret fetch per container), one fetch + 2 + N for the first request of a container, 1 for an ignored event or a replay claimed on content, 2 per matched processor + 1 read for a new Twilio event, and for a processor 2 per attempt that runs (the idempotency record's conditional write and its completion). Where the floor is 0 the count itself is the figure.
 - **Why a new event costs one call more than "2 per matched processor".** The accept path is a conditional \`PutItem\` (the claim), one \`SendMessage\` per matched processor, then one \`UpdateItem\` that marks the claim \`ENQUEUED\`: 2 + N calls for N processors, so 3 for one processor (target 2) and 4 for two (target 4). The mark is what makes a later duplicate cost exactly one call: the duplicate's conditional \`PutItem\` fails and returns the old item (\`ReturnValuesOnConditionCheckFailure: ALL_OLD\`), and its state says "already enqueued — answer 200". Without the mark a duplicate could not tell an enqueued event from a claim whose Lambda crashed between the claim and the sends, and would have to re-send every time (N more calls per duplicate, relying on SQS FIFO deduplication, which only lasts 5 minutes, while Stripe retries for 3 days) or never recover the crashed claim (a lost event). One extra write per new event buys exactly-one-call duplicates and crash recovery.
+- **Why an ignored event costs a call for some providers.** Stripe signs the event ID and type (they are in the signed body), so an event no processor wants can be answered \`ignored\` with no claim at all: the same signed bytes can only ever be the same event of the same type, and it will be ignored again. GitHub (\`X-GitHub-Delivery\`, \`X-GitHub-Event\`), Shopify (topic and ID headers), Mailgun (the event data is outside the signed timestamp + token), Twilio (an ID derived from the signed string), Linear with \`eventIdSource: 'delivery'\` and generic HMAC with header fields leave the ID or the type unsigned. Their events are claimed under the digest of the signed content (\`claim#content sha256:…\`), bound to the ID, type and body they arrived with, and an ignored event must be claimed too (one conditional \`PutItem\`, state \`IGNORED\`): otherwise whoever captured a signed \`star\` delivery could send the same bytes as \`X-GitHub-Event: issues\` and have them processed as an event that was never sent. That write is also what makes the replay row cost one call and send nothing: the conditional \`PutItem\` fails, returns the claim, and its binding (delivery ID, event type, body) is not the request's, so the verifier answers \`duplicate\`, counts \`ContentReplays\`, and enqueues nothing. Mailgun's single-use token needs no separate nonce item any more: the content claim is keyed by that token's signed block, so a new Mailgun event costs what a Stripe one does.
+- **Why a new Twilio event costs one read more.** Version 0.1 named a Twilio event by a digest of the parsed parameters; it is now a digest of the signed string, so a Twilio retry that crosses the upgrade carries an event ID the new claim key does not know. After making its claim, a new Twilio event reads the claim 0.1 would have written (\`GetItem\`, strongly consistent): if that one is \`ENQUEUED\` the retry is a duplicate; if it is unfinished, the event is sent under its 0.1 ID so the queue's deduplication and the processors' records recognise it. Only a new event pays it (a duplicate or replay stops at the failed \`PutItem\`), and it is temporary: 0.1 claims expire after the endpoint's \`idempotencyRetention\` (7 days by default), and the read goes away in a release after every 0.1 claim has expired. The other content-claim providers kept their event IDs, so they need no such read.
 - Rejected requests cost nothing because the signing secret is cached: a container whose cache is cold reads it once (the first request after a cold start or after \`secretCacheTtl\`, ${ttlS} s here), whatever the request turns out to be.
 `;
 

@@ -18,7 +18,7 @@ import {
   addPipelineWidgets, addProcessorWidgets, addTokenWidgets, AlarmActionSet, createEndpointAlarms, validateEndpointAlarmOptions,
   type EndpointAlarmOptions, type EndpointAlarms,
 } from './monitoring';
-import { WebhookProcessor, type ProcessorOptions } from './processor';
+import { grantKeyThroughService, WebhookProcessor, type ProcessorOptions } from './processor';
 import type { WebhookProvider } from './provider';
 import { cfnLintIgnore, checkovSkips } from './scanner-metadata';
 import type { IScopedToken } from './scoped-token';
@@ -90,7 +90,13 @@ export interface HardenedWebhookEndpointProps {
    */
   readonly publicUrl?: string;
   /**
-   * Customer-managed key for the table and queues.
+   * Customer-managed key for the table, the queues and the created signing secret. Each function
+   * may use it only through the service that holds its data (`kms:ViaService`) and only for its own
+   * table, queues or secret (encryption context): the verifier `kms:Decrypt` + `kms:GenerateDataKey`
+   * through DynamoDB (table) and SQS (each processor queue), `kms:Decrypt` through Secrets Manager
+   * (signing secret); a processor `kms:Decrypt` through SQS (its queue) and `kms:Decrypt` +
+   * `kms:GenerateDataKey` through DynamoDB (table). The functions get nothing in the key policy, which
+   * must delegate to IAM (the default key policy does).
    * @default - AWS-managed encryption (DynamoDB) and SQS-managed encryption (SQS)
    */
   readonly encryptionKey?: kms.IKey;
@@ -216,6 +222,7 @@ export class HardenedWebhookEndpoint extends Construct {
         metricReceived: (o) => this.metricReceived(o), metricEnqueued: (o) => this.metricEnqueued(o), metricDuplicates: (o) => this.metricDuplicates(o),
         metricSignatureFailures: (o) => this.metricSignatureFailures(o), metricVerifierErrors: (o) => this.metricVerifierErrors(o),
         metricVerifierServerErrors: (o) => this.metricVerifierServerErrors(o), metricApiServerErrors: (o) => this.metricApiServerErrors(o),
+        metricSigningSecretEntriesDropped: (o) => this.metricSigningSecretEntriesDropped(o),
       }, alarms.all);
     }
     if (props.alarmTopic) this.addAlarmAction(new cloudwatchActions.SnsAction(props.alarmTopic));
@@ -247,19 +254,46 @@ export class HardenedWebhookEndpoint extends Construct {
       encryptionKey: this.props.encryptionKey,
     });
     iam.Grant.addToPrincipal({ grantee: this.verifier, actions: ['sqs:SendMessage'], resourceArns: [processor.queue.queueArn] });
-    this.props.encryptionKey?.grant(this.verifier, 'kms:GenerateDataKey', 'kms:Decrypt');
+    // SendMessage to a queue under a customer-managed key needs a data key (GenerateDataKey) and
+    // Decrypt of the cached one, through SQS and for this queue only.
+    if (processor.queue.encryptionMasterKey) {
+      grantKeyThroughService(this, this.verifier, processor.queue.encryptionMasterKey, 'sqs', ['kms:Decrypt', 'kms:GenerateDataKey'], {
+        'kms:EncryptionContext:aws:sqs:arn': processor.queue.queueArn,
+      });
+    }
     this.processors.push(processor);
     this.monitorProcessor(processor);
     return processor;
   }
 
   /**
-   * Grants reading the signing secret (`secretsmanager:GetSecretValue`, and decrypt on its key).
-   * Only the verifier needs it; processors never do.
+   * Grants reading the signing secret: `secretsmanager:GetSecretValue` on it and, when it has a
+   * customer-managed key, `kms:Decrypt` on that key only through Secrets Manager and only for this
+   * secret (`kms:ViaService`, `kms:EncryptionContext:SecretARN`). Only the verifier needs it;
+   * processors never do.
    */
   public grantReadSigningSecret(grantee: iam.IGrantable): iam.Grant {
     const grant = iam.Grant.addToPrincipal({ grantee, actions: ['secretsmanager:GetSecretValue'], resourceArns: [this.signingSecret.secretArn] });
-    this.signingSecret.encryptionKey?.grantDecrypt(grantee);
+    const key = this.signingSecret.encryptionKey;
+    if (key) {
+      // Secrets Manager puts the secret's full ARN in the encryption context. A secret imported by
+      // partial ARN ends in a random 6-character suffix the condition cannot name exactly.
+      const fullArn = this.signingSecret.secretFullArn;
+      if (fullArn) {
+        grantKeyThroughService(this, grantee, key, 'secretsmanager', ['kms:Decrypt'], { 'kms:EncryptionContext:SecretARN': fullArn });
+      } else {
+        const stack = Stack.of(this);
+        iam.Grant.addToPrincipal({
+          grantee,
+          actions: ['kms:Decrypt'],
+          resourceArns: [key.keyArn],
+          conditions: {
+            StringEquals: { 'kms:ViaService': `secretsmanager.${stack.region}.${stack.urlSuffix}` },
+            StringLike: { 'kms:EncryptionContext:SecretARN': `${this.signingSecret.secretArn}-??????` },
+          },
+        });
+      }
+    }
     return grant;
   }
 
@@ -281,6 +315,22 @@ export class HardenedWebhookEndpoint extends Construct {
   /** Requests whose signature was missing, malformed or wrong. */
   public metricSignatureFailures(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(METRICS.SIGNATURE_FAILURES, props);
+  }
+
+  /**
+   * Signed content refused because it had already arrived as another event type or with another body
+   * (409 `conflicting_replay`); the endpoint alarms on it.
+   */
+  public metricConflictingReplays(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRICS.REJECTED, { ...props, dimensionsMap: { [DIMENSIONS.ENDPOINT]: this.endpointName, [DIMENSIONS.REASON]: ERROR_CODES.CONFLICTING_REPLAY } });
+  }
+
+  /**
+   * Requests whose signed content had already been claimed by another event (another ID, type or
+   * body), refused or answered as duplicates; nothing was enqueued for them.
+   */
+  public metricContentReplays(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRICS.CONTENT_REPLAYS, props);
   }
 
   /** Deliveries of events already enqueued. */
@@ -319,6 +369,11 @@ export class HardenedWebhookEndpoint extends Construct {
   /** 5XX responses of the API, whatever their origin. */
   public metricApiServerErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.api.metricServerError({ statistic: 'Sum', period: Duration.minutes(5), ...props });
+  }
+
+  /** Entries of the signing-secret value the verifier dropped as malformed (fail closed), counted per fetch of the value. */
+  public metricSigningSecretEntriesDropped(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRICS.SIGNING_SECRET_ENTRIES_DROPPED, props);
   }
 
   /** Wires the processor's and its new tokens' alarms to the endpoint's actions, and adds their dashboard rows. */
@@ -423,20 +478,23 @@ export class HardenedWebhookEndpoint extends Construct {
     };
   }
 
-  /** The verifier writes only its own claim and nonce items, reads only the signing secret. */
+  /**
+   * The verifier writes only its own claim items, reads only the signing secret; with a
+   * customer-managed key, it may use the key only through DynamoDB for this table.
+   */
   private grantVerifier(verifier: lambda.IFunction): void {
     this.grantReadSigningSecret(verifier);
     iam.Grant.addToPrincipal({
       grantee: verifier,
-      actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+      actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:GetItem'],
       resourceArns: [this.table.tableArn],
-      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${KEY_PREFIX.CLAIM}*`, `${KEY_PREFIX.NONCE}*`] } },
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${KEY_PREFIX.CLAIM}*`] } },
     });
-    this.table.encryptionKey?.grantEncryptDecrypt(verifier);
-    if (this.table.encryptionKey && verifier.role) {
-      for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
-        Validations.of(verifier.role).acknowledge({ id: `AwsSolutions-IAM5[Action::${action}]`, reason: 'The actions aws-cdk-lib grants for a DynamoDB table encrypted with a customer-managed key (grantEncryptDecrypt), on that one key only.' });
-      }
+    // DynamoDB decrypts the table key for reads and asks for data keys for writes, in the caller's name.
+    if (this.table.encryptionKey) {
+      grantKeyThroughService(this, verifier, this.table.encryptionKey, 'dynamodb', ['kms:Decrypt', 'kms:GenerateDataKey'], {
+        'kms:EncryptionContext:aws:dynamodb:tableName': this.table.tableName,
+      });
     }
   }
 

@@ -164,6 +164,19 @@ export interface EndpointAlarmOptions {
    * @default - at least 5 in 5 minutes
    */
   readonly apiServerErrors?: AlarmOptions;
+  /**
+   * Entries of the signing-secret value the verifier dropped as malformed (fail closed): a secret
+   * meant to be accepted, e.g. during a roll, is not.
+   * @default - at least 1 in 5 minutes
+   */
+  readonly signingSecretEntriesDropped?: AlarmOptions;
+  /**
+   * Signed content refused because it had already arrived as another event type or with another
+   * body (409 `conflicting_replay`): captured bytes re-sent with changed unsigned parts — or, if they
+   * beat the provider's own delivery, the provider's delivery refused (see README, security model).
+   * @default - at least 1 in 5 minutes
+   */
+  readonly conflictingReplays?: AlarmOptions;
 }
 
 /** The endpoint's alarms. */
@@ -172,6 +185,8 @@ export interface EndpointAlarms {
   readonly verifierErrors: cloudwatch.IAlarm;
   readonly verifierServerErrors: cloudwatch.IAlarm;
   readonly apiServerErrors: cloudwatch.IAlarm;
+  readonly signingSecretEntriesDropped: cloudwatch.IAlarm;
+  readonly conflictingReplays: cloudwatch.IAlarm;
 }
 
 /** Overrides of a processor's alarms. */
@@ -246,6 +261,8 @@ export interface EndpointMetricSource {
   readonly metricVerifierErrors: MetricFn;
   readonly metricVerifierServerErrors: MetricFn;
   readonly metricApiServerErrors: MetricFn;
+  readonly metricSigningSecretEntriesDropped: MetricFn;
+  readonly metricConflictingReplays: MetricFn;
 }
 
 /** @internal */
@@ -269,7 +286,7 @@ const GTE = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD;
 
 /** @internal */
 export function validateEndpointAlarmOptions(v: PropsValidator, options: EndpointAlarmOptions | undefined): void {
-  for (const key of ['signatureFailures', 'verifierErrors', 'verifierServerErrors', 'apiServerErrors'] as const) validateAlarmOptions(v, `alarms.${key}`, options?.[key]);
+  for (const key of ['signatureFailures', 'verifierErrors', 'verifierServerErrors', 'apiServerErrors', 'signingSecretEntriesDropped', 'conflictingReplays'] as const) validateAlarmOptions(v, `alarms.${key}`, options?.[key]);
 }
 
 /** @internal */
@@ -303,7 +320,18 @@ export function createEndpointAlarms(scope: Construct, source: EndpointMetricSou
     metric: (period) => source.metricApiServerErrors({ period }), threshold: 5, period: fiveMinutes, comparisonOperator: GTE,
     description: 'The webhook API answered 5XX. Check the verifier alarms and the API access log.',
   }, options.apiServerErrors);
-  return { signatureFailures, verifierErrors, verifierServerErrors, apiServerErrors, all: [signatureFailures, verifierErrors, verifierServerErrors, apiServerErrors] };
+  const signingSecretEntriesDropped = thresholdAlarm(scope, 'SigningSecretEntriesDroppedAlarm', {
+    metric: (period) => source.metricSigningSecretEntriesDropped({ period }), threshold: 1, period: fiveMinutes, comparisonOperator: GTE,
+    description: 'The verifier dropped malformed entries of the signing-secret value (fail closed): a secret meant to be accepted, e.g. during a roll, is not. The verifier\'s WARN log "signing secret entries dropped" gives each entry\'s index and reason; fix the value (README, "Rolling the signing secret").',
+  }, options.signingSecretEntriesDropped);
+  const conflictingReplays = thresholdAlarm(scope, 'ConflictingReplaysAlarm', {
+    metric: (period) => source.metricConflictingReplays({ period }), threshold: 1, period: fiveMinutes, comparisonOperator: GTE,
+    description: 'Signed content arrived again as another event type or with another body and was refused (409 conflicting_replay): someone re-sent captured requests with changed unsigned parts. If it came from the provider itself, its delivery was beaten by a replay of the same bytes: the verifier\'s WARN log "rejected" with code conflicting_replay names the event; the claim item shows what was enqueued instead.',
+  }, options.conflictingReplays);
+  return {
+    signatureFailures, verifierErrors, verifierServerErrors, apiServerErrors, signingSecretEntriesDropped, conflictingReplays,
+    all: [signatureFailures, verifierErrors, verifierServerErrors, apiServerErrors, signingSecretEntriesDropped, conflictingReplays],
+  };
 }
 
 /** @internal */
@@ -390,6 +418,7 @@ export interface PipelineSource {
   readonly metricVerifierErrors: MetricFn;
   readonly metricVerifierServerErrors: MetricFn;
   readonly metricApiServerErrors: MetricFn;
+  readonly metricSigningSecretEntriesDropped: MetricFn;
 }
 
 /** The pipeline rows: received → rejected by reason → duplicates → enqueued, and the endpoint's alarms. @internal */
@@ -409,7 +438,7 @@ export function addPipelineWidgets(dashboard: cloudwatch.Dashboard, source: Pipe
     graph('Rejected by reason', [rejectedByReason], { right: [source.metricSignatureFailures({ label: 'Signature failures' })] }),
     graph('Errors', [
       source.metricVerifierErrors({ label: 'Verifier errors' }), source.metricVerifierServerErrors({ label: 'Verifier 503s' }),
-      source.metricApiServerErrors({ label: 'API 5XX' }),
+      source.metricApiServerErrors({ label: 'API 5XX' }), source.metricSigningSecretEntriesDropped({ label: 'Signing-secret entries dropped' }),
     ]),
   );
   dashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'Endpoint alarms', alarms: [...alarms], width: 24, height: alarmStatusHeight(alarms.length) }));

@@ -4,7 +4,6 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DIMENSIONS, ENV, KEY_PREFIX, METRIC_NAMESPACE, METRICS, type ProcessorRoute } from '../lambda/shared/contract';
@@ -155,19 +154,20 @@ export class WebhookProcessor extends Construct {
       reason: 'This is the webhook processor\'s dead-letter queue: events that failed maxReceiveCount times wait here to be inspected and redriven; a dead-letter queue of its own would hide them.',
     });
 
-    props.handler.addEventSource(new SqsEventSource(this.queue, {
+    // The mapping is built here rather than with aws-cdk-lib's SqsEventSource, whose grant adds an
+    // unconditioned kms:Decrypt on the queue's key; its construct ID (and so its logical ID) is the
+    // one SqsEventSource gives it.
+    const mapping = props.handler.addEventSourceMapping(`SqsEventSource:${Names.nodeUniqueId(this.queue.node)}`, {
+      eventSourceArn: this.queue.queueArn,
       batchSize: props.batchSize ?? 1,
       maxConcurrency: props.maxConcurrency ?? 5,
       reportBatchItemFailures: true,
-    }));
-    // aws-cdk-lib names the mapping after the queue, under the function.
-    const mapping = props.handler.node.tryFindChild(`SqsEventSource:${Names.nodeUniqueId(this.queue.node)}`);
-    if (mapping) {
-      Validations.of(mapping).acknowledge({
-        id: 'Serverless-LambdaEventSourceMappingDestination',
-        reason: 'SQS event source mappings take no on-failure destination: a webhook event that fails maxReceiveCount times moves to the queue\'s dead-letter queue.',
-      });
-    }
+    });
+    Validations.of(mapping).acknowledge({
+      id: 'Serverless-LambdaEventSourceMappingDestination',
+      reason: 'SQS event source mappings take no on-failure destination: a webhook event that fails maxReceiveCount times moves to the queue\'s dead-letter queue.',
+    });
+    this.grantConsumeQueue(props.handler);
     this.grantIdempotencyRecords(props.handler, props.table);
     for (const token of this.tokens) token.grantRead(props.handler);
     this.configureRuntime(props);
@@ -240,11 +240,26 @@ export class WebhookProcessor extends Construct {
       resourceArns: [table.tableArn],
       conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${KEY_PREFIX.PROCESSOR}${this.name}#*`] } },
     });
-    table.encryptionKey?.grantEncryptDecrypt(handler);
-    if (table.encryptionKey && handler.role) {
-      for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
-        Validations.of(handler.role).acknowledge({ id: `AwsSolutions-IAM5[Action::${action}]`, reason: 'The actions aws-cdk-lib grants for a DynamoDB table encrypted with a customer-managed key (grantEncryptDecrypt), on that one key only.' });
-      }
+    // DynamoDB decrypts the table key for reads and asks for data keys for writes, in the caller's name.
+    if (table.encryptionKey) {
+      grantKeyThroughService(this, handler, table.encryptionKey, 'dynamodb', ['kms:Decrypt', 'kms:GenerateDataKey'], {
+        'kms:EncryptionContext:aws:dynamodb:tableName': table.tableName,
+      });
+    }
+  }
+
+  /**
+   * What the event source mapping polls with, on this queue only; with a customer-managed key,
+   * `kms:Decrypt` through SQS for this queue only (encryption context `aws:sqs:arn`).
+   */
+  private grantConsumeQueue(handler: lambda.IFunction): void {
+    iam.Grant.addToPrincipal({
+      grantee: handler,
+      actions: ['sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueUrl', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],
+      resourceArns: [this.queue.queueArn],
+    });
+    if (this.queue.encryptionMasterKey) {
+      grantKeyThroughService(this, handler, this.queue.encryptionMasterKey, 'sqs', ['kms:Decrypt'], { 'kms:EncryptionContext:aws:sqs:arn': this.queue.queueArn });
     }
   }
 
@@ -265,6 +280,25 @@ export class WebhookProcessor extends Construct {
         `Processor "${this.name}" is an imported function: set ${Object.keys(environment).join(', ')} on it yourself (see README).`);
     }
   }
+}
+
+/**
+ * Grants `actions` on `key` only when a service calls KMS on the grantee's behalf (`kms:ViaService`
+ * = `<service>.<region>.<url suffix>` of `scope`'s stack) and only with the given encryption context,
+ * which names the one table, queue or secret. Added to the grantee's policy only: the key policy is
+ * left untouched, so no unconditioned statement appears on either side. @internal
+ */
+export function grantKeyThroughService(
+  scope: Construct, grantee: iam.IGrantable, key: kms.IKey, service: 'dynamodb' | 'sqs' | 'secretsmanager',
+  actions: string[], encryptionContext: Record<string, string>,
+): iam.Grant {
+  const stack = Stack.of(scope);
+  return iam.Grant.addToPrincipal({
+    grantee,
+    actions,
+    resourceArns: [key.keyArn],
+    conditions: { StringEquals: { 'kms:ViaService': `${service}.${stack.region}.${stack.urlSuffix}`, ...encryptionContext } },
+  });
 }
 
 function validateProcessorOptions(props: ProcessorOptions): void {

@@ -1,3 +1,4 @@
+import { Token } from 'aws-cdk-lib';
 import type { ProviderConfig } from '../lambda/shared/contract';
 import { discordScheme } from '../lambda/verifier/schemes/discord';
 import { githubScheme, type GitHubOptions } from '../lambda/verifier/schemes/github';
@@ -59,7 +60,10 @@ export interface GitHubProviderOptions {
 export interface HmacProviderOptions {
   /** Header carrying the signature. */
   readonly signatureHeader: string;
-  /** Where the event ID (the idempotency key) is found. */
+  /**
+   * Where the event ID (the idempotency key) is found. With `EventField.header(...)`, a header is
+   * not signed; see README security model.
+   */
   readonly eventId: EventField;
   /**
    * HMAC digest.
@@ -82,7 +86,10 @@ export interface HmacProviderOptions {
    */
   readonly separator?: string;
   /**
-   * Header carrying a signed Unix timestamp; when set, requests outside the tolerance window are refused.
+   * Header carrying a signed Unix timestamp; when set, requests outside the tolerance window are
+   * refused. The window only means something if the timestamp is signed: `signedContent` must then
+   * contain `{timestamp}` (refused at synth otherwise), else a request captured long ago would pass
+   * with a fresh, rewritten header.
    * @default - no timestamp is signed
    */
   readonly timestampHeader?: string;
@@ -92,20 +99,54 @@ export interface HmacProviderOptions {
    */
   readonly timestampInMilliseconds?: boolean;
   /**
-   * Layout of the signed content; `{timestamp}` and `{body}` are replaced with the timestamp header and the raw body.
+   * Layout of the signed content; `{timestamp}` and `{body}` are replaced with the timestamp header
+   * and the raw body, everything else is literal text. Checked at synth:
+   * - `{body}` appears exactly once (absent, the body would be unsigned; twice, not what any sender signs);
+   * - `{timestamp}` appears if and only if `timestampHeader` is set (without it, the window would be
+   *   checked on an unsigned header; without the header, `{timestamp}` would be replaced by an empty string);
+   * - no other `{name}` placeholder: nothing else (event ID, type or group headers) is substituted or signed.
    * @default '{timestamp}.{body}' with a timestamp header, '{body}' without
    */
   readonly signedContent?: string;
   /**
-   * Where the event type used to route to processors is found.
+   * Where the event type used to route to processors is found. With `EventField.header(...)`, a
+   * header is not signed; see README security model.
    * @default - events have no type; only processors subscribed to every event receive them
    */
   readonly eventType?: EventField;
   /**
-   * Where the default FIFO message-group value is found.
+   * Where the default FIFO message-group value is found. With `EventField.header(...)`, a header is
+   * not signed; see README security model.
    * @default - the event ID (no ordering between events)
    */
   readonly groupKey?: EventField;
+}
+
+const PLACEHOLDER = /\{[A-Za-z_][A-Za-z0-9_]*\}/g;
+
+/** Refuses `signedContent` layouts that leave the body or the timestamp unsigned. */
+function validateHmacLayout(options: HmacProviderOptions): void {
+  const v = new PropsValidator('WebhookProvider.hmac');
+  const { signedContent, timestampHeader } = options;
+  if (timestampHeader !== undefined && !Token.isUnresolved(timestampHeader)) {
+    v.check(timestampHeader.trim().length > 0, `timestampHeader must be a header name; got ${JSON.stringify(timestampHeader)}`);
+  }
+  if (signedContent !== undefined && !Token.isUnresolved(signedContent)) {
+    const layout = JSON.stringify(signedContent);
+    const bodies = signedContent.split('{body}').length - 1;
+    v.check(bodies === 1, `signedContent must contain {body} exactly once (${bodies === 0 ? 'the body would not be signed' : 'the body would be signed twice'}); got ${layout}`);
+    const signsTimestamp = signedContent.includes('{timestamp}');
+    if (timestampHeader) {
+      v.check(signsTimestamp,
+        `signedContent must contain {timestamp} when timestampHeader is set (${JSON.stringify(timestampHeader)}): the tolerance window would be checked on an unsigned header anyone can rewrite; got ${layout}`);
+    } else {
+      v.check(!signsTimestamp, `signedContent contains {timestamp} but timestampHeader is not set: it would be replaced by an empty string; set timestampHeader or remove {timestamp}; got ${layout}`);
+    }
+    const unknown = [...new Set(signedContent.match(PLACEHOLDER) ?? [])].filter((p) => p !== '{body}' && p !== '{timestamp}');
+    v.check(unknown.length === 0,
+      `signedContent may use only the placeholders {body} and {timestamp}; ${unknown.join(', ')} would be signed as literal text, not as a value; got ${layout}`);
+  }
+  v.throwIfInvalid();
 }
 
 /** Which headers carry a Standard Webhooks signature. */
@@ -182,20 +223,34 @@ export interface ShopifyProviderOptions {
    * @default ShopifyHeaderStyle.WEBHOOKS
    */
   readonly headerStyle?: ShopifyHeaderStyle;
+  /**
+   * What one signed body can become. The topic header is not signed, and Shopify does send one body
+   * under two topics (an order's `orders/create` and `orders/updated` can be byte for byte equal).
+   * - `true`: one event per body, under the first topic it arrived with; the same bytes under another
+   *   topic are answered as a duplicate (200) and counted in `ContentReplays`. No captured body can be
+   *   re-routed (`orders/create` replayed as `orders/paid`); a processor subscribed only to the second
+   *   topic of a byte-identical pair does not see that copy.
+   * - `false`: one event per (body, topic): each topic's copy is delivered, but someone who captured a
+   *   signed body can deliver it under ANY topic string (each once, under an event ID they choose)
+   *   within `idempotencyRetention`. Only for processors that never act on the topic alone.
+   * @default true
+   */
+  readonly oneEventPerBody?: boolean;
 }
 
 /** Where the Twilio event ID (the idempotency key) comes from. */
 export enum TwilioEventIdSource {
   /**
-   * A SHA-256 of the signed URL and sorted parameters, prefixed with the message or call SID. A replay
-   * cannot change it and Twilio's retries keep it; two callbacks with identical URL and parameters
-   * count as one event.
+   * `twilio:<SHA-256 of the signed string>` (the URL followed by every name and value, as Twilio signs
+   * them). Every re-split of one signed string gives the same ID; Twilio's retries keep it; two
+   * callbacks with identical URL and parameters count as one event.
    */
   SIGNED_CONTENT = 'content',
   /**
-   * The `I-Twilio-Idempotency-Token` header, falling back to {@link TwilioEventIdSource.SIGNED_CONTENT}
-   * when absent. Keeps identical callbacks apart, but the header is not signed: a captured request
-   * replayed with a fresh token is accepted as a new event.
+   * The `I-Twilio-Idempotency-Token` header names the event, falling back to
+   * {@link TwilioEventIdSource.SIGNED_CONTENT} when absent. The header is not signed, so the event is
+   * still claimed under the digest of the signed string: a fresh token never makes a replay a new
+   * event, and identical callbacks stay one event as with the default.
    */
   IDEMPOTENCY_TOKEN = 'idempotency-token',
 }
@@ -229,7 +284,12 @@ export class WebhookProvider {
     return WebhookProvider.of(stripeScheme, {});
   }
 
-  /** GitHub: `X-Hub-Signature-256`, HMAC-SHA256 over the body; event ID = `X-GitHub-Delivery`. */
+  /**
+   * GitHub: `X-Hub-Signature-256`, HMAC-SHA256 over the body; event ID = `X-GitHub-Delivery`, type =
+   * `X-GitHub-Event` + body `action`. Neither header is signed: events are claimed under the digest of
+   * the body, bound to the first delivery ID and event name, so a replay under a fresh ID or another
+   * event name enqueues nothing. JSON and `form` (`payload=…`) hook content types.
+   */
   public static github(options: GitHubProviderOptions = {}): WebhookProvider {
     const schemeOptions: GitHubOptions = { allowLegacySha1: options.allowLegacySha1 ?? false };
     return WebhookProvider.of(githubScheme, schemeOptions);
@@ -239,8 +299,9 @@ export class WebhookProvider {
    * Mailgun: the JSON body carries `signature: {timestamp, token, signature}`, HMAC-SHA256 over
    * `timestamp + token` with the HTTP webhook signing key; event ID = body `event-data.id`.
    *
-   * The rest of the body is NOT signed by Mailgun: the timestamp window and the single-use `token`
-   * (refused when seen twice) are what stop a captured signature being reused with another body.
+   * The rest of the body is NOT signed by Mailgun: the timestamp window, and the claim on the digest of
+   * `timestamp + token` — made for every verified request, ignored ones too, and bound to the first
+   * body that carried it — are what stop a captured signature being reused with another body.
    * Only the JSON format of current webhooks is accepted, not legacy form posts.
    */
   public static mailgun(): WebhookProvider {
@@ -276,8 +337,12 @@ export class WebhookProvider {
     return WebhookProvider.of(discordScheme, {});
   }
 
-  /** Any HMAC scheme described by header, digest, encoding, prefix and signed-content layout. */
+  /**
+   * Any HMAC scheme described by header, digest, encoding, prefix and signed-content layout. A layout
+   * that leaves the body or the timestamp unsigned is refused at synth (see `signedContent`).
+   */
   public static hmac(options: HmacProviderOptions): WebhookProvider {
+    validateHmacLayout(options);
     const schemeOptions: HmacOptions = {
       header: options.signatureHeader,
       algorithm: options.algorithm ?? SignatureAlgorithm.SHA256,
@@ -354,11 +419,15 @@ export class WebhookProvider {
   /**
    * Shopify: `X-Shopify-Hmac-Sha256` (base64), HMAC-SHA256 over the body with the app's client
    * secret; event ID = `X-Shopify-Event-Id` (else `X-Shopify-Webhook-Id`), type = `X-Shopify-Topic`.
-   * Nothing time-bound and no header is signed: replays are refused by event ID alone, and a replay
-   * under a fresh (unsigned) event ID header is not caught. JSON subscriptions only.
+   * Nothing time-bound and no header is signed: events are claimed under the digest of the body (see
+   * {@link ShopifyProviderOptions.oneEventPerBody}), so a replay under a fresh event ID or another
+   * topic enqueues nothing. JSON subscriptions only.
    */
   public static shopify(options: ShopifyProviderOptions = {}): WebhookProvider {
-    const schemeOptions: ShopifyOptions = { headerStyle: options.headerStyle ?? ShopifyHeaderStyle.WEBHOOKS };
+    const schemeOptions: ShopifyOptions = {
+      headerStyle: options.headerStyle ?? ShopifyHeaderStyle.WEBHOOKS,
+      oneEventPerBody: options.oneEventPerBody ?? true,
+    };
     return WebhookProvider.of(shopifyScheme, schemeOptions);
   }
 
@@ -366,9 +435,10 @@ export class WebhookProvider {
    * Twilio: `X-Twilio-Signature` (base64), HMAC-SHA1 with the Auth Token — or HMAC-SHA256 with a
    * SharedKey secret when `X-Twilio-Webhooks-Signature-Settings` says so — over the URL Twilio called
    * followed by the sorted form parameters; JSON bodies through the URL's `bodySHA256`. Set
-   * `publicUrl` on the endpoint when Twilio calls a custom domain. Nothing time-bound is signed:
-   * replays are refused by event ID for as long as `idempotencyRetention`. Accepted events are
-   * answered with empty TwiML.
+   * `publicUrl` on the endpoint when Twilio calls a custom domain. Nothing time-bound is signed, and the
+   * signature covers the parameters concatenated, not the form: events are claimed under the digest of
+   * the signed string for as long as `idempotencyRetention`, so no re-split of a captured request is a
+   * second event. Accepted events are answered with empty TwiML.
    */
   public static twilio(options: TwilioProviderOptions = {}): WebhookProvider {
     const schemeOptions: TwilioOptions = { eventIdSource: options.eventIdSource ?? TwilioEventIdSource.SIGNED_CONTENT };

@@ -29,7 +29,9 @@ export type CallOutcome =
   /** A fault held the call (it may later be forwarded or reset). */
   | 'hang'
   /** The caller was cut off (its execution environment is dead). */
-  | 'killed';
+  | 'killed'
+  /** A fault let the call through to the emulator, then cut the connection before the answer. */
+  | 'response-lost';
 
 /** One AWS call seen by the proxy. */
 export interface CallRecord {
@@ -78,7 +80,13 @@ export type FaultAction =
    */
   | { readonly type: 'hang'; readonly onHeal?: 'reset' | 'forward' }
   /** Forward the call after a delay. */
-  | { readonly type: 'delay'; readonly ms: number };
+  | { readonly type: 'delay'; readonly ms: number }
+  /**
+   * An ambiguous outcome: the call is applied (forwarded to the emulator, through the FIFO
+   * deduplication layer for SendMessage), then the connection is destroyed before the answer reaches
+   * the caller. The SDK sees a network error and retries a call that already took effect.
+   */
+  | { readonly type: 'lose-response' };
 
 /** A fault to inject. */
 export interface FaultSpec extends CallFilter {
@@ -386,6 +394,17 @@ export class AwsProxy {
             return;
           }
           break;
+        case 'lose-response': {
+          record.outcome = 'response-lost';
+          // Whatever path answers the call below, its answer never leaves: the socket goes instead.
+          const drop = (): http.ServerResponse => {
+            request.socket.destroy();
+            return response;
+          };
+          response.writeHead = drop as typeof response.writeHead;
+          response.end = drop as typeof response.end;
+          break;
+        }
       }
     }
 

@@ -14,7 +14,10 @@ export interface WebhookEvent {
   /** The exact bytes the provider signed. */
   readonly rawBody: Buffer;
   readonly contentType?: string;
-  /** The body parsed as JSON (parsed on first call). */
+  /**
+   * The body parsed as JSON (parsed on first call). For a form-encoded body that carries its JSON in
+   * one field (GitHub `content_type: form`, Slack interactivity), that field parsed as JSON.
+   */
   json<T = unknown>(): T;
   /** The SQS delivery that carried it. */
   readonly delivery: { readonly messageId: string; readonly groupId?: string; readonly receiveCount: number };
@@ -48,7 +51,7 @@ export function toWebhookEvent(record: SQSRecord): WebhookEvent {
     rawBody,
     contentType: envelope.contentType,
     json<T>(): T {
-      parsed ??= { value: JSON.parse(rawBody.toString('utf8')) as unknown };
+      parsed ??= { value: JSON.parse(jsonText(rawBody, envelope.jsonField)) as unknown };
       return parsed.value as T;
     },
     delivery: {
@@ -57,4 +60,13 @@ export function toWebhookEvent(record: SQSRecord): WebhookEvent {
       receiveCount: Number(record.attributes?.ApproximateReceiveCount ?? '1'),
     },
   };
+}
+
+/** The JSON text of a body: the body itself, or the one value of `field` in a form-encoded body. */
+function jsonText(rawBody: Buffer, field: string | undefined): string {
+  const text = rawBody.toString('utf8');
+  if (field === undefined) return text;
+  const values = new URLSearchParams(text).getAll(field);
+  if (values.length !== 1) throw new SyntaxError(`the form carries ${values.length} "${field}" fields, not one`);
+  return values[0];
 }

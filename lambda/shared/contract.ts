@@ -32,12 +32,22 @@ export const METRICS = {
   REJECTED: 'Rejected',
   SIGNATURE_FAILURES: 'SignatureFailures',
   DUPLICATES: 'Duplicates',
+  /**
+   * Signed content already claimed by an event with another ID, type or body arrived again: someone
+   * re-sent captured bytes with changed unsigned parts (or a provider sent one body twice). Nothing is enqueued.
+   */
+  CONTENT_REPLAYS: 'ContentReplays',
   ENQUEUED: 'Enqueued',
   IGNORED: 'Ignored',
   DOWNSTREAM_FAILURES: 'DownstreamFailures',
   PROCESSED: 'Processed',
   PROCESSOR_FAILURES: 'ProcessorFailures',
   TOKEN_USAGE: 'TokenUsage',
+  /**
+   * Entries of the signing-secret value the verifier dropped as malformed (fail closed), counted once
+   * per fetch of the value: a secret meant to be accepted during a roll is not.
+   */
+  SIGNING_SECRET_ENTRIES_DROPPED: 'SigningSecretEntriesDropped',
 } as const;
 
 /** Metric dimension names. */
@@ -56,6 +66,15 @@ export const TABLE = {
   CLAIM_TOKEN: 'claimToken',
   CLAIMED_AT: 'claimedAt',
   EVENT_TYPE: 'eventType',
+  /** The provider's event ID a claim belongs to (a content claim is keyed by a digest, not by it). */
+  EVENT_ID: 'eventId',
+  /**
+   * On a content claim: SHA-256 of the event ID, type and body the claim was made for. Only a request
+   * carrying the same three may finish a claim that is not yet ENQUEUED.
+   */
+  BINDING: 'binding',
+  /** On a content claim: SHA-256 (hex) of the body it was made for, to tell what a conflicting request changed. */
+  BODY_SHA256: 'bodySha256',
   PROCESSORS: 'processors',
   /** Powertools idempotency attributes used by processor records. */
   POWERTOOLS_STATUS: 'status',
@@ -66,8 +85,12 @@ export const TABLE = {
 /** Key prefixes: the verifier's claims and each processor's records never share a key. */
 export const KEY_PREFIX = {
   CLAIM: 'claim#',
-  /** Single-use values a provider signs (Mailgun's token). */
-  NONCE: 'nonce#',
+  /**
+   * Follows {@link KEY_PREFIX.CLAIM} on claims keyed by a digest of the signed content rather than by
+   * the event ID (schemes whose ID or type the signature does not cover). It holds a space, which no
+   * ID claim's key can (IDs outside visible ASCII are claimed by their digest), so the two never meet.
+   */
+  CONTENT: 'content sha256:',
   /** Followed by the processor name and `#`; the IAM `dynamodb:LeadingKeys` condition uses it. */
   PROCESSOR: 'processor#',
 } as const;
@@ -78,6 +101,12 @@ export const CLAIM_STATE = {
   PENDING: 'PENDING',
   /** Every matched processor's queue accepted the message. */
   ENQUEUED: 'ENQUEUED',
+  /**
+   * No processor was subscribed to the event when it arrived; nothing was sent. Recorded for content
+   * claims only, so that unsigned input cannot later turn the same signed bytes into another event.
+   * The provider's own retry (same ID, type and body) is routed again.
+   */
+  IGNORED: 'IGNORED',
 } as const;
 export type ClaimState = (typeof CLAIM_STATE)[keyof typeof CLAIM_STATE];
 
@@ -113,6 +142,11 @@ export interface WebhookEnvelope {
   readonly bodyEncoding: 'utf8' | 'base64';
   /** The verified request's content type, if any. */
   readonly contentType?: string;
+  /**
+   * Set when the body is an `application/x-www-form-urlencoded` form whose field of this name holds
+   * the JSON payload (GitHub's `content_type: form` hooks, Slack interactivity): `json()` parses it.
+   */
+  readonly jsonField?: string;
 }
 
 /** One processor as the verifier sees it. */
@@ -159,7 +193,13 @@ export const ERROR_CODES = {
   MALFORMED_TIMESTAMP: 'malformed_timestamp',
   STALE_TIMESTAMP: 'timestamp_out_of_window',
   MISSING_EVENT_ID: 'missing_event_id',
-  REPLAYED: 'replayed',
+  /**
+   * The signed content was already received as another event (another type, or another body under a
+   * signature that does not cover the body): the unsigned parts were changed.
+   */
+  CONFLICTING_REPLAY: 'conflicting_replay',
+  /** The event, once encoded for SQS, would not fit in a message. */
+  MESSAGE_TOO_LARGE: 'message_too_large',
   SECRET_UNAVAILABLE: 'signing_secret_unavailable',
   DOWNSTREAM_UNAVAILABLE: 'downstream_unavailable',
 } as const;

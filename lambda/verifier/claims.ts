@@ -1,21 +1,55 @@
 import { createHash, randomUUID } from 'node:crypto';
 import {
-  ConditionalCheckFailedException, DeleteItemCommand, PutItemCommand, UpdateItemCommand, type AttributeValue, type DynamoDBClient,
+  ConditionalCheckFailedException, GetItemCommand, PutItemCommand, UpdateItemCommand, type AttributeValue, type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { CLAIM_STATE, KEY_PREFIX, TABLE } from '../shared/contract';
 import { DownstreamError } from './errors';
 
+/** What the verifier claims for one verified request. */
+export interface ClaimSubject {
+  /** The provider's event ID: the claim key, unless {@link signedContent} is set. */
+  readonly eventId: string;
+  readonly eventType?: string;
+  /**
+   * The digest of the signed content, for events whose ID or type the signature does not cover:
+   * then the claim is keyed by it and bound to the event ID, type and body.
+   */
+  readonly signedContent?: string;
+  /** The exact body, for the binding of a content claim. */
+  readonly body: Buffer;
+}
+
 export type ClaimResult =
-  /** This request owns the new claim and must enqueue, then mark it. */
-  | { readonly kind: 'claimed'; readonly token: string }
+  /** This request made the claim: it must enqueue, then mark it (or, with no processor, it is done). */
+  | { readonly kind: 'claimed' }
   /** Another request already enqueued the event: nothing to do. */
   | { readonly kind: 'enqueued' }
-  /** A claim exists whose enqueue never finished (or is still running): enqueue again. */
-  | { readonly kind: 'unfinished' };
+  /**
+   * A claim for this very event exists whose enqueue never finished (or is still running), or that
+   * was ignored for want of a processor: route and enqueue again.
+   */
+  | { readonly kind: 'unfinished' }
+  /**
+   * The signed content is claimed by another event ID, type or body: the unsigned parts of a signed
+   * request were changed. Nothing may be enqueued for it. `differs` is the weightiest part that
+   * differs: the body, else the type, else only the ID.
+   */
+  | { readonly kind: 'conflict'; readonly differs: 'body' | 'type' | 'id' };
+
+/** A claim written by an earlier version of the verifier under one of an event's former IDs. */
+export interface LegacyClaim {
+  readonly eventId: string;
+  readonly state: 'enqueued' | 'pending';
+}
 
 /**
  * The verifier's side of the idempotency table. A claim is one conditional write; a duplicate learns
  * the existing claim's state from the same call (`ReturnValuesOnConditionCheckFailure: ALL_OLD`).
+ *
+ * A claim is never deleted: one that failed to enqueue stays PENDING and the sender's retry, which
+ * carries the same event, finishes it. Deleting it would free a content claim for any body (a Mailgun
+ * token signs no body), and a write whose response was lost would find itself on the SDK's retry —
+ * which is why a content claim names its owner in {@link TABLE.BINDING}.
  */
 export class ClaimStore {
   public constructor(
@@ -25,16 +59,22 @@ export class ClaimStore {
     private readonly clock: () => number = Date.now,
   ) {}
 
-  public async claim(eventId: string, eventType: string | undefined): Promise<ClaimResult> {
-    const token = randomUUID();
+  /**
+   * Claims the event. With `ignored`, no processor is subscribed: the claim is recorded as IGNORED
+   * (only content claims need recording; the caller skips ID claims of ignored events).
+   */
+  public async claim(subject: ClaimSubject, options: { readonly ignored?: boolean } = {}): Promise<ClaimResult> {
     const now = this.clock();
+    const binding = subject.signedContent === undefined ? undefined : claimBinding(subject);
     const item: Record<string, AttributeValue> = {
-      [TABLE.PARTITION_KEY]: { S: claimKey(eventId) },
-      [TABLE.STATE]: { S: CLAIM_STATE.PENDING },
-      [TABLE.CLAIM_TOKEN]: { S: token },
+      [TABLE.PARTITION_KEY]: { S: claimKeyOf(subject) },
+      [TABLE.STATE]: { S: options.ignored ? CLAIM_STATE.IGNORED : CLAIM_STATE.PENDING },
+      [TABLE.CLAIM_TOKEN]: { S: randomUUID() },
       [TABLE.CLAIMED_AT]: { N: String(now) },
       [TABLE.TTL_ATTRIBUTE]: { N: String(this.expiry(now)) },
-      ...(eventType ? { [TABLE.EVENT_TYPE]: { S: eventType.slice(0, 256) } } : {}),
+      [TABLE.EVENT_ID]: { S: subject.eventId.slice(0, 1024) },
+      ...(subject.eventType ? { [TABLE.EVENT_TYPE]: { S: subject.eventType.slice(0, 256) } } : {}),
+      ...(binding ? { [TABLE.BINDING]: { S: binding }, [TABLE.BODY_SHA256]: { S: sha256(subject.body) } } : {}),
     };
     try {
       await this.client.send(new PutItemCommand({
@@ -44,55 +84,26 @@ export class ClaimStore {
         ExpressionAttributeNames: { '#id': TABLE.PARTITION_KEY },
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       }));
-      return { kind: 'claimed', token };
+      return { kind: 'claimed' };
     } catch (error) {
       if (!isConditionalCheckFailure(error)) throw new DownstreamError('claim', { cause: error });
-      const state = error.Item?.[TABLE.STATE]?.S;
-      return state === CLAIM_STATE.ENQUEUED ? { kind: 'enqueued' } : { kind: 'unfinished' };
+      // A write whose response was lost and that the SDK retried finds itself here: same binding, so
+      // it is "unfinished" and the request goes on, rather than refusing a genuine delivery.
+      if (binding !== undefined && error.Item?.[TABLE.BINDING]?.S !== binding) return { kind: 'conflict', differs: difference(error.Item, subject) };
+      return error.Item?.[TABLE.STATE]?.S === CLAIM_STATE.ENQUEUED ? { kind: 'enqueued' } : { kind: 'unfinished' };
     }
   }
 
   /**
-   * Records a single-use value the provider signed (e.g. Mailgun's token). Returns false when it
-   * was seen before. Kept for twice the tolerance window: after that the timestamp check refuses it.
+   * Records that every matched queue holds the message. Unconditional: only a request that made or
+   * matched the claim gets here, and its sends succeeded, so ENQUEUED is true.
    */
-  public async recordNonce(nonce: string, keepSeconds: number): Promise<boolean> {
-    try {
-      await this.client.send(new PutItemCommand({
-        TableName: this.tableName,
-        Item: {
-          [TABLE.PARTITION_KEY]: { S: `${KEY_PREFIX.NONCE}${safeId(nonce)}` },
-          [TABLE.TTL_ATTRIBUTE]: { N: String(Math.floor(this.clock() / 1000) + keepSeconds) },
-        },
-        ConditionExpression: 'attribute_not_exists(#id)',
-        ExpressionAttributeNames: { '#id': TABLE.PARTITION_KEY },
-      }));
-      return true;
-    } catch (error) {
-      if (isConditionalCheckFailure(error)) return false;
-      throw new DownstreamError('claim', { cause: error });
-    }
-  }
-
-  /** Forgets a nonce whose request could not be enqueued, so the sender's retry is not refused. */
-  public async releaseNonce(nonce: string): Promise<void> {
-    try {
-      await this.client.send(new DeleteItemCommand({ TableName: this.tableName, Key: { [TABLE.PARTITION_KEY]: { S: `${KEY_PREFIX.NONCE}${safeId(nonce)}` } } }));
-    } catch (error) {
-      throw new DownstreamError('release', { cause: error });
-    }
-  }
-
-  /**
-   * Records that every matched queue holds the message. Unconditional: if the claim was released
-   * meanwhile by a failed concurrent attempt, this attempt's sends still succeeded, so ENQUEUED is true.
-   */
-  public async markEnqueued(eventId: string): Promise<void> {
+  public async markEnqueued(subject: ClaimSubject): Promise<void> {
     const now = this.clock();
     try {
       await this.client.send(new UpdateItemCommand({
         TableName: this.tableName,
-        Key: { [TABLE.PARTITION_KEY]: { S: claimKey(eventId) } },
+        Key: { [TABLE.PARTITION_KEY]: { S: claimKeyOf(subject) } },
         UpdateExpression: 'SET #state = :enqueued, #exp = if_not_exists(#exp, :exp), #at = if_not_exists(#at, :now)',
         ExpressionAttributeNames: { '#state': TABLE.STATE, '#exp': TABLE.TTL_ATTRIBUTE, '#at': TABLE.CLAIMED_AT },
         ExpressionAttributeValues: { ':enqueued': { S: CLAIM_STATE.ENQUEUED }, ':exp': { N: String(this.expiry(now)) }, ':now': { N: String(now) } },
@@ -102,25 +113,55 @@ export class ClaimStore {
     }
   }
 
-  /** Gives a claim back after a failed enqueue, only if it is still this attempt's pending claim. */
-  public async release(eventId: string, token: string): Promise<void> {
-    try {
-      await this.client.send(new DeleteItemCommand({
-        TableName: this.tableName,
-        Key: { [TABLE.PARTITION_KEY]: { S: claimKey(eventId) } },
-        ConditionExpression: '#token = :token AND #state = :pending',
-        ExpressionAttributeNames: { '#token': TABLE.CLAIM_TOKEN, '#state': TABLE.STATE },
-        ExpressionAttributeValues: { ':token': { S: token }, ':pending': { S: CLAIM_STATE.PENDING } },
-      }));
-    } catch (error) {
-      if (isConditionalCheckFailure(error)) return;
-      throw new DownstreamError('release', { cause: error });
+  /**
+   * The state of the first claim an earlier version made under one of `eventIds` (strongly consistent
+   * reads, stopping at the first found). Used only for events whose ID derivation changed.
+   */
+  public async legacyClaim(eventIds: readonly string[]): Promise<LegacyClaim | undefined> {
+    for (const eventId of eventIds) {
+      let state: string | undefined;
+      try {
+        const result = await this.client.send(new GetItemCommand({
+          TableName: this.tableName,
+          Key: { [TABLE.PARTITION_KEY]: { S: claimKey(eventId) } },
+          ProjectionExpression: '#state',
+          ExpressionAttributeNames: { '#state': TABLE.STATE },
+          ConsistentRead: true,
+        }));
+        state = result.Item?.[TABLE.STATE]?.S;
+      } catch (error) {
+        throw new DownstreamError('claim', { cause: error });
+      }
+      if (state !== undefined) return { eventId, state: state === CLAIM_STATE.ENQUEUED ? 'enqueued' : 'pending' };
     }
+    return undefined;
   }
 
   private expiry(nowMs: number): number {
     return Math.floor(nowMs / 1000) + this.retentionSeconds;
   }
+}
+
+/** The key a subject is claimed under: its signed content's digest when set, else its event ID. */
+export function claimKeyOf(subject: Pick<ClaimSubject, 'eventId' | 'signedContent'>): string {
+  return subject.signedContent === undefined ? claimKey(subject.eventId) : `${KEY_PREFIX.CLAIM}${KEY_PREFIX.CONTENT}${subject.signedContent}`;
+}
+
+/** What a request that conflicts with a content claim changed, judged from the stored claim. */
+function difference(item: Record<string, AttributeValue> | undefined, subject: ClaimSubject): 'body' | 'type' | 'id' {
+  if (item?.[TABLE.BODY_SHA256]?.S !== sha256(subject.body)) return 'body';
+  if (item?.[TABLE.EVENT_TYPE]?.S !== subject.eventType?.slice(0, 256)) return 'type';
+  return 'id';
+}
+
+function sha256(data: Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** Who owns a content claim: the event ID, type and exact body it was made for. */
+export function claimBinding(subject: ClaimSubject): string {
+  // JSON first, then a separator JSON never ends with, then the raw body: no two subjects collide.
+  return createHash('sha256').update(JSON.stringify([subject.eventId, subject.eventType ?? null])).update('\n').update(subject.body).digest('hex');
 }
 
 function isConditionalCheckFailure(error: unknown): error is ConditionalCheckFailedException {

@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual, verify, type KeyObject } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual, verify, type KeyObject } from 'node:crypto';
 import { ERROR_CODES, type ErrorCode } from '../shared/contract';
 import type { InboundRequest, VerificationContext } from './schemes/types';
 
@@ -186,4 +186,16 @@ export function anyKeyVerifies(algorithm: 'sha256' | null, data: Buffer, keys: r
       return false;
     }
   });
+}
+
+/**
+ * The digest that names one signed content: SHA-256 (hex) of the parts concatenated, exactly as the
+ * MAC or signature takes them. Concatenated, never delimited: the signature covers the concatenation,
+ * so every way of splitting it into parts (a timestamp and a token, form names and values) must give
+ * the same key.
+ */
+export function signedContentKey(...parts: readonly (string | Buffer)[]): string {
+  const hash = createHash('sha256');
+  for (const part of parts) hash.update(part);
+  return hash.digest('hex');
 }

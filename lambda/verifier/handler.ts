@@ -1,8 +1,8 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { DIMENSIONS, ERROR_CODES, METRICS, type ErrorCode, type VerifierConfig } from '../shared/contract';
 import { emitMetric } from '../shared/emf';
-import type { ClaimStore } from './claims';
-import type { Dispatcher } from './dispatch';
+import type { ClaimStore, ClaimSubject } from './claims';
+import { mayExceedMessageLimit, SQS_MESSAGE_LIMIT_BYTES, type Delivery, type Dispatcher } from './dispatch';
 import { ConflictingHeaderError, DownstreamError, MalformedRequestError, VerifierConfigError } from './errors';
 import { errorResponse, jsonResponse, toInboundRequest } from './http';
 import { matchProcessors, messageGroup } from './routing';
@@ -13,7 +13,7 @@ import type { SigningSecretCache } from './secrets';
 /** Collaborators the verifier calls; built once per container, replaced in tests. */
 export interface VerifierDependencies {
   readonly secrets: Pick<SigningSecretCache, 'active'>;
-  readonly claims: Pick<ClaimStore, 'claim' | 'markEnqueued' | 'release' | 'recordNonce' | 'releaseNonce'>;
+  readonly claims: Pick<ClaimStore, 'claim' | 'markEnqueued' | 'legacyClaim'>;
   readonly dispatcher: Pick<Dispatcher, 'enqueue'>;
   readonly clock?: () => number;
   /** Structured log sink; receives no secret, token or full signature. */
@@ -89,53 +89,87 @@ export function createVerifier(config: VerifierConfig, deps: VerifierDependencie
     return accept(scheme, request, verified, receivedAtMs, contentType);
   };
 
+  /**
+   * Claims, routes and enqueues a verified event. Every path that may send is behind a claim; a
+   * content claim (ID or type not signed) is made even when no processor is subscribed, so the same
+   * signed bytes cannot come back later as another event or under another type.
+   */
   async function accept(scheme: SignatureScheme<Record<string, unknown>>, request: InboundRequest, event: VerifiedEvent, receivedAtMs: number, contentType: string | undefined) {
     const routes = matchProcessors(config.processors, event.type);
-    if (routes.length === 0) {
-      metric(METRICS.IGNORED, endpoint);
-      log({ level: 'INFO', msg: 'no processor subscribed', eventId: event.id, eventType: event.type });
-      return event.acknowledgement ? acknowledge(event, 'ignored') : jsonResponse(200, { status: 'ignored', id: event.id });
-    }
-    const delivery = {
+    const subject: ClaimSubject = { eventId: event.id, eventType: event.type, signedContent: event.signedContent, body: request.body };
+    if (routes.length === 0 && event.signedContent === undefined) return ignore(event);
+    const delivery: Delivery = {
       eventId: event.id,
       eventType: event.type,
       provider: scheme.id,
       groupId: messageGroup(event, config.groupKeyPath),
       body: request.body,
       contentType,
+      jsonField: event.jsonField,
       receivedAtMs,
     };
-    let nonceRecorded = false;
+    // Judged on the message as SQS counts it (escaping, attributes), and before the claim: a body that
+    // can never be enqueued is refused cleanly instead of failing every retry with a 503.
+    if (mayExceedMessageLimit(delivery)) {
+      return refuse(413, ERROR_CODES.MESSAGE_TOO_LARGE, `the event, escaped into its SQS message, exceeds SQS's ${SQS_MESSAGE_LIMIT_BYTES} bytes; lower maxBodySize or send smaller events`);
+    }
     try {
-      if (event.nonce !== undefined) {
-        if (!(await deps.claims.recordNonce(event.nonce, 2 * config.toleranceSeconds + 60))) {
-          return refuse(401, ERROR_CODES.REPLAYED, 'this signed request was already received');
+      const claim = await deps.claims.claim(subject, { ignored: routes.length === 0 });
+      if (claim.kind === 'conflict') return conflict(event, claim.differs);
+      if (claim.kind === 'enqueued') return duplicate(event);
+      if (routes.length === 0) return ignore(event);
+
+      let eventId = event.id;
+      // Every attempt that may send asks, so that all of them send under the same ID.
+      if (event.legacyIds?.length) {
+        const legacy = await deps.claims.legacyClaim(event.legacyIds);
+        if (legacy?.state === 'enqueued') {
+          await deps.claims.markEnqueued(subject);
+          return duplicate(event);
         }
-        nonceRecorded = true;
+        // An earlier version may have sent part of it under its old ID: send under that ID, so the
+        // queues' deduplication and the processors' records recognise it.
+        if (legacy?.state === 'pending') eventId = legacy.eventId;
       }
-      const claim = await deps.claims.claim(event.id, event.type);
-      if (claim.kind === 'enqueued') {
-        metric(METRICS.DUPLICATES, endpoint);
-        log({ level: 'INFO', msg: 'duplicate', eventId: event.id });
-        return acknowledge(event, 'duplicate');
-      }
-      try {
-        await deps.dispatcher.enqueue(routes, delivery);
-      } catch (error) {
-        if (claim.kind === 'claimed') await deps.claims.release(event.id, claim.token).catch(() => undefined);
-        throw error;
-      }
-      await deps.claims.markEnqueued(event.id);
+      await deps.dispatcher.enqueue(routes, eventId === delivery.eventId ? delivery : { ...delivery, eventId });
+      await deps.claims.markEnqueued(subject);
       metric(METRICS.ENQUEUED, endpoint);
-      log({ level: 'INFO', msg: claim.kind === 'claimed' ? 'accepted' : 'recovered unfinished claim', eventId: event.id, eventType: event.type, processors: routes.map((route) => route.name) });
+      log({ level: 'INFO', msg: claim.kind === 'claimed' ? 'accepted' : 'recovered unfinished claim', eventId, eventType: event.type, processors: routes.map((route) => route.name) });
       return acknowledge(event, 'accepted');
     } catch (error) {
       if (!(error instanceof DownstreamError)) throw error;
-      // The sender will retry with the same signed request: its nonce must not be held against it.
-      if (nonceRecorded) await deps.claims.releaseNonce(event.nonce as string).catch(() => undefined);
+      // The claim stays: the sender's retry carries the same event and finishes it.
       metric(METRICS.DOWNSTREAM_FAILURES, endpoint);
       return refuse(503, ERROR_CODES.DOWNSTREAM_UNAVAILABLE, `${error.step} failed; retry later`, { eventId: event.id, cause: describe(error.cause) });
     }
+  }
+
+  function ignore(event: VerifiedEvent): APIGatewayProxyResult {
+    metric(METRICS.IGNORED, endpoint);
+    log({ level: 'INFO', msg: 'no processor subscribed', eventId: event.id, eventType: event.type });
+    return acknowledge(event, 'ignored');
+  }
+
+  /**
+   * The same signed content under another ID only (a provider sending one event twice, or a replay
+   * that gains nothing) is a duplicate. Under another type or body it is refused: either someone
+   * re-sent captured bytes with changed unsigned parts, or — if they beat the provider to it — the
+   * provider's own delivery is the one refused here, and the alarm on ContentReplays says so.
+   */
+  function conflict(event: VerifiedEvent, differs: 'body' | 'type' | 'id'): APIGatewayProxyResult {
+    metric(METRICS.CONTENT_REPLAYS, endpoint);
+    if (differs === 'id' || (differs === 'type' && event.typesShareContent)) {
+      log({ level: 'WARN', msg: 'signed content already claimed under another event ID; nothing enqueued', differs, eventId: event.id, eventType: event.type });
+      return acknowledge(event, 'duplicate');
+    }
+    const what = differs === 'body' ? 'with another body' : 'as another event type';
+    return refuse(409, ERROR_CODES.CONFLICTING_REPLAY, `this signed content was already received ${what}; nothing was enqueued`, { eventId: event.id, eventType: event.type, differs });
+  }
+
+  function duplicate(event: VerifiedEvent): APIGatewayProxyResult {
+    metric(METRICS.DUPLICATES, endpoint);
+    log({ level: 'INFO', msg: 'duplicate', eventId: event.id });
+    return acknowledge(event, 'duplicate');
   }
 }
 
@@ -162,6 +196,9 @@ export function loadConfig(raw: string | undefined): VerifierConfig {
   for (const key of ['signingSecretArn', 'tableName', 'endpointName'] as const) {
     if (typeof config[key] !== 'string' || !config[key]) throw new VerifierConfigError(`verifier configuration lacks ${key}`);
   }
-  if (!schemeById(config.provider?.scheme)) throw new VerifierConfigError(`unknown provider scheme "${config.provider?.scheme}"`);
+  const scheme = schemeById(config.provider?.scheme);
+  if (!scheme) throw new VerifierConfigError(`unknown provider scheme "${config.provider?.scheme}"`);
+  const problem = scheme.checkOptions?.(config.provider.options ?? {});
+  if (problem !== undefined) throw new VerifierConfigError(`provider options refused: ${problem}`);
   return config;
 }

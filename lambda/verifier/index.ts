@@ -1,7 +1,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { ENV } from '../shared/contract';
+import { DIMENSIONS, ENV, METRICS } from '../shared/contract';
+import { emitMetric } from '../shared/emf';
 import { ClaimStore } from './claims';
 import { Dispatcher } from './dispatch';
 import { createVerifier, loadConfig } from './handler';
@@ -21,7 +22,11 @@ const clientOptions = {
 };
 
 export const handler = createVerifier(config, {
-  secrets: new SigningSecretCache(new SecretsManagerClient(clientOptions), config.signingSecretArn, config.secretCacheTtlSeconds * 1000),
+  secrets: new SigningSecretCache(new SecretsManagerClient(clientOptions), config.signingSecretArn, config.secretCacheTtlSeconds * 1000, Date.now, (dropped) => {
+    // Malformed entries fail closed; say so, without any part of the secret (index and reason only).
+    emitMetric(METRICS.SIGNING_SECRET_ENTRIES_DROPPED, { [DIMENSIONS.ENDPOINT]: config.endpointName }, dropped.length);
+    console.log(JSON.stringify({ level: 'WARN', msg: 'signing secret entries dropped', count: dropped.length, dropped }));
+  }),
   claims: new ClaimStore(new DynamoDBClient(clientOptions), config.tableName, config.retentionSeconds),
   dispatcher: new Dispatcher(new SQSClient(clientOptions)),
 });

@@ -1,9 +1,10 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import fc from 'fast-check';
-import { ERROR_CODES, type VerifierConfig } from '../../lambda/shared/contract';
-import type { ClaimResult } from '../../lambda/verifier/claims';
+import { ERROR_CODES, TABLE, type VerifierConfig } from '../../lambda/shared/contract';
+import { ClaimStore } from '../../lambda/verifier/claims';
 import { createVerifier, type VerifierDependencies } from '../../lambda/verifier/handler';
 import { SCHEMES } from '../../lambda/verifier/schemes';
+import { MemoryDynamoDb } from '../support/memory-dynamodb';
 import { apiGatewayEvent } from '../support/requests';
 import { caseArbitrary, recordTally, type PropertyCase } from './support/properties';
 import { SIGNERS, type SchemeSigner } from './support/signers';
@@ -31,31 +32,16 @@ function config(signer: SchemeSigner, options: Record<string, unknown>, toleranc
   };
 }
 
-/** Collaborators that always succeed, with claims and nonces kept in memory like the table would. */
+/** Collaborators that always succeed: the real ClaimStore over an in-memory table, a recording dispatcher. */
 function memoryDeps(secrets: readonly string[], nowMs: number): VerifierDependencies & { enqueued: string[] } {
-  const claims = new Map<string, { state: 'PENDING' | 'ENQUEUED'; token: string }>();
-  const nonces = new Set<string>();
   const enqueued: string[] = [];
-  let tokens = 0;
   return {
     enqueued,
     clock: () => nowMs,
     log: () => undefined,
     metric: () => undefined,
     secrets: { active: async () => ({ values: secrets }) },
-    claims: {
-      claim: async (id): Promise<ClaimResult> => {
-        const existing = claims.get(id);
-        if (existing) return existing.state === 'ENQUEUED' ? { kind: 'enqueued' } : { kind: 'unfinished' };
-        const token = `t${(tokens += 1)}`;
-        claims.set(id, { state: 'PENDING', token });
-        return { kind: 'claimed', token };
-      },
-      markEnqueued: async (id) => void claims.set(id, { state: 'ENQUEUED', token: claims.get(id)?.token ?? '' }),
-      release: async (id, token) => void (claims.get(id)?.token === token && claims.delete(id)),
-      recordNonce: async (nonce) => (nonces.has(nonce) ? false : (nonces.add(nonce), true)),
-      releaseNonce: async (nonce) => void nonces.delete(nonce),
-    },
+    claims: new ClaimStore(new MemoryDynamoDb(TABLE.PARTITION_KEY).asClient(), 'fuzz', 86400, () => nowMs),
     dispatcher: { enqueue: async (_routes, delivery) => void enqueued.push(delivery.eventId) },
   };
 }

@@ -5,12 +5,14 @@ import { PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { App, Duration, Stack, type CfnElement } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import fc from 'fast-check';
-import { TOKEN_VALUE_VERSION, type VerifierConfig } from '../../lambda/shared/contract';
+import { TABLE, TOKEN_VALUE_VERSION, type VerifierConfig } from '../../lambda/shared/contract';
+import { ClaimStore } from '../../lambda/verifier/claims';
 import { createVerifier } from '../../lambda/verifier/handler';
 import { SCHEMES } from '../../lambda/verifier/schemes';
 import { HardenedWebhookEndpoint, ScopedToken, WebhookProvider } from '../../lib';
 import { handlerAsset } from '../../lib/assets';
 import { startHarness, type Harness, type LogEntry } from '../../local';
+import { MemoryDynamoDb } from '../support/memory-dynamodb';
 import { apiGatewayEvent } from '../support/requests';
 import { caseArbitrary, recordTally } from './support/properties';
 import { fixedKey, SIGNERS, type SignedRequest } from './support/signers';
@@ -163,7 +165,7 @@ describe('every scheme: the verifier logs no secret and no signature, whatever i
         log: (entry) => lines.push(JSON.stringify(entry)),
         metric: () => undefined,
         secrets: { active: async () => ({ values: [key.stored] }) },
-        claims: { claim: async () => ({ kind: 'claimed', token: 'x' }), markEnqueued: async () => undefined, release: async () => undefined, recordNonce: async () => true, releaseNonce: async () => undefined },
+        claims: new ClaimStore(new MemoryDynamoDb(TABLE.PARTITION_KEY).asClient(), 't', 86400, () => c.nowMs),
         dispatcher: { enqueue: async () => undefined },
       });
       // Accepted, wrong key, stale, tampered, or signed and then re-signed by another key.

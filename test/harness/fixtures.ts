@@ -14,6 +14,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import Stripe from 'stripe';
 import { webhookProcessor, type WebhookHandler } from '../../lambda/runtime';
 import type { WebhookEvent } from '../../lambda/runtime/event';
+import { KEY_PREFIX, TABLE } from '../../lambda/shared/contract';
 import { claimKey } from '../../lambda/verifier/claims';
 import { HardenedWebhookEndpoint, type HardenedWebhookEndpointProps } from '../../lib/endpoint';
 import type { ProcessorOptions } from '../../lib/processor';
@@ -159,10 +160,27 @@ export function countingProcessor(
   };
 }
 
-/** The verifier's claim item for an event, read straight from the emulator. */
+/**
+ * The verifier's claim item for an event, read straight from the emulator: the claim keyed by its ID,
+ * else the content claim (keyed by a digest of the signed content) that names it as its event.
+ */
 export async function claimItem(harness: Harness, eventId: string): Promise<Record<string, AttributeValue> | undefined> {
   const { Item } = await harness.aws.dynamoDb.send(new GetItemCommand({ TableName: harness.table.name, Key: { id: { S: claimKey(eventId) } }, ConsistentRead: true }));
-  return Item;
+  if (Item) return Item;
+  let start: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await harness.aws.dynamoDb.send(new ScanCommand({
+      TableName: harness.table.name,
+      ConsistentRead: true,
+      ExclusiveStartKey: start,
+      FilterExpression: 'begins_with(#id, :content) AND #event = :event',
+      ExpressionAttributeNames: { '#id': TABLE.PARTITION_KEY, '#event': TABLE.EVENT_ID },
+      ExpressionAttributeValues: { ':content': { S: `${KEY_PREFIX.CLAIM}${KEY_PREFIX.CONTENT}` }, ':event': { S: eventId } },
+    }));
+    if (page.Items?.[0]) return page.Items[0];
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return undefined;
 }
 
 /** Visible + in-flight + delayed messages of a queue. */

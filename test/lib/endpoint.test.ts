@@ -206,6 +206,26 @@ describe('HardenedWebhookEndpoint: processors', () => {
     t.hasResourceProperties('AWS::SQS::Queue', { VisibilityTimeout: 18, RedrivePolicy: Match.anyValue() });
   });
 
+  test('each event source mapping keeps the logical ID aws-cdk-lib\'s SqsEventSource gave it, so upgrading does not replace it', () => {
+    const { t } = stripeEndpoint();
+    expect(Object.keys(t.findResources('AWS::Lambda::EventSourceMapping')).sort()).toEqual([
+      'AuditSqsEventSourceTestStackHooksauditQueue6BFE95117E671CBA',
+      'FulfilmentSqsEventSourceTestStackHooksfulfilmentQueue16B795E1269331F6',
+    ]);
+  });
+
+  test('with a customer-managed key, no function gets a kms: wildcard, kms:Encrypt or kms:ReEncrypt', () => {
+    const { stack } = endpointStack({ provider: WebhookProvider.stripe() });
+    const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
+    const endpoint = new HardenedWebhookEndpoint(stack, 'Keyed', { provider: WebhookProvider.stripe(), encryptionKey: key });
+    endpoint.addProcessor(placeholderFunction(stack, 'Fn'), { name: 'p' });
+    const actions = Object.values(template(stack).findResources('AWS::IAM::Policy'))
+      .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Array<{ Action: string | string[] }>)
+      .flatMap((statement) => (Array.isArray(statement.Action) ? statement.Action : [statement.Action]))
+      .filter((action) => action.startsWith('kms:'));
+    expect([...new Set(actions)].sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
+  });
+
   test('event source mappings report batch item failures with batch size and maximum concurrency', () => {
     const { t } = stripeEndpoint();
     t.hasResourceProperties('AWS::Lambda::EventSourceMapping', { BatchSize: 1, FunctionResponseTypes: ['ReportBatchItemFailures'], ScalingConfig: { MaximumConcurrency: 5 } });

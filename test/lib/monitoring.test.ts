@@ -77,6 +77,24 @@ describe('alarms, with their defaults', () => {
     });
   });
 
+  test('signing-secret entries dropped: Sum of SigningSecretEntriesDropped ≥ 1 in 5 minutes', () => {
+    expect(alarmProperties(f, f.endpoint.alarms.signingSecretEntriesDropped)).toEqual({
+      Namespace: 'HardenedWebhooks', MetricName: 'SigningSecretEntriesDropped', Dimensions: endpointDimension,
+      Statistic: 'Sum', Period: 300, Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', ...common,
+      AlarmDescription: expect.stringContaining('signing secret entries dropped'),
+    });
+  });
+
+  test('conflicting replays: Sum of Rejected with Reason conflicting_replay ≥ 1 in 5 minutes', () => {
+    expect(alarmProperties(f, f.endpoint.alarms.conflictingReplays)).toEqual({
+      Namespace: 'HardenedWebhooks', MetricName: 'Rejected', Dimensions: [...endpointDimension, { Name: 'Reason', Value: 'conflicting_replay' }],
+      Statistic: 'Sum', Period: 300, Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', ...common,
+      AlarmDescription: expect.stringContaining('conflicting_replay'),
+    });
+    const replays = f.endpoint.metricContentReplays();
+    expect({ metricName: replays.metricName, dimensions: replays.dimensions }).toEqual({ metricName: 'ContentReplays', dimensions: { Endpoint: 'Monitored/Hooks' } });
+  });
+
   test('any message in the DLQ: Maximum of ApproximateNumberOfMessagesVisible ≥ 1 over 1 minute', () => {
     expect(alarmProperties(f, f.processor.alarms.deadLetterMessages)).toMatchObject({
       Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible', Dimensions: [{ Name: 'QueueName', Value: r(f.processor.deadLetterQueue.queueName) }],
@@ -152,7 +170,7 @@ describe('alarms, with their defaults', () => {
 
   test('every alarm notifies the topic exactly once', () => {
     const alarms = Object.values(f.template.findResources('AWS::CloudWatch::Alarm'));
-    expect(alarms).toHaveLength(4 + 5 + 3);
+    expect(alarms).toHaveLength(6 + 5 + 3);
     for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([r(f.topic.topicArn)]);
   });
 });
@@ -162,7 +180,10 @@ describe('alarm overrides and actions', () => {
     const stack = new Stack(new App(), 'Overrides');
     const endpoint = new HardenedWebhookEndpoint(stack, 'Hooks', {
       provider: WebhookProvider.github(),
-      alarms: { signatureFailures: { threshold: 50, period: Duration.minutes(1), evaluationPeriods: 5, datapointsToAlarm: 3 } },
+      alarms: {
+        signatureFailures: { threshold: 50, period: Duration.minutes(1), evaluationPeriods: 5, datapointsToAlarm: 3 },
+        signingSecretEntriesDropped: { threshold: 3, period: Duration.minutes(15) },
+      },
     });
     const token = new ScopedToken(stack, 'T', { tokenName: 'deploy', alarms: { usageCeiling: { threshold: 24 , period: Duration.hours(1) }, usageAnomaly: { standardDeviations: 5, evaluationPeriods: 3, datapointsToAlarm: 2 } } });
     const fn = new lambda.Function(stack, 'Fn', { runtime: lambda.Runtime.NODEJS_24_X, handler: 'index.handler', code: lambda.Code.fromAsset(handlerAsset('rotation')) });
@@ -170,6 +191,7 @@ describe('alarm overrides and actions', () => {
     const template = Template.fromStack(stack);
     const props = (alarm: cloudwatch.IAlarm) => JSON.parse(JSON.stringify(template.toJSON().Resources[stack.getLogicalId(alarm.node.defaultChild as CfnElement)].Properties));
     expect(props(endpoint.alarms.signatureFailures)).toMatchObject({ Threshold: 50, Period: 60, EvaluationPeriods: 5, DatapointsToAlarm: 3 });
+    expect(props(endpoint.alarms.signingSecretEntriesDropped)).toMatchObject({ MetricName: 'SigningSecretEntriesDropped', Threshold: 3, Period: 900 });
     expect(props(processor.alarms.oldestMessageAge)).toMatchObject({ Threshold: 120, Period: 300 });
     expect(props(token.alarms.usageCeiling)).toMatchObject({ Threshold: 24, Period: 3600 });
     expect(props(token.alarms.usageAnomaly)).toMatchObject({ EvaluationPeriods: 3, DatapointsToAlarm: 2, Metrics: [{ Expression: 'ANOMALY_DETECTION_BAND(m0, 5)' }, { Id: 'm0' }] });
@@ -187,7 +209,7 @@ describe('alarm overrides and actions', () => {
     endpoint.addAlarmAction(new cloudwatchActions.SnsAction(topic));
     endpoint.addProcessor(fn('B'), { name: 'b', tokens: [shared] });
     const alarms = Object.values(Template.fromStack(stack).findResources('AWS::CloudWatch::Alarm'));
-    expect(alarms).toHaveLength(4 + 5 + 5 + 3);
+    expect(alarms).toHaveLength(6 + 5 + 5 + 3);
     for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([stack.resolve(topic.topicArn)]);
   });
 
@@ -196,6 +218,9 @@ describe('alarm overrides and actions', () => {
       provider: WebhookProvider.stripe(),
       alarms: { apiServerErrors: { threshold: -1 }, verifierErrors: { evaluationPeriods: 1.5 } },
     })).toThrow(/alarms.verifierErrors.evaluationPeriods must be a whole number; got 1.5\n- alarms.apiServerErrors.threshold must be between 0 and \d+; got -1/);
+    expect(() => new HardenedWebhookEndpoint(new Stack(), 'Hooks', {
+      provider: WebhookProvider.stripe(), alarms: { signingSecretEntriesDropped: { threshold: -1 } },
+    })).toThrow(/alarms.signingSecretEntriesDropped.threshold must be between 0 and \d+; got -1/);
     const stack = new Stack();
     const endpoint = new HardenedWebhookEndpoint(stack, 'Hooks', { provider: WebhookProvider.stripe() });
     const fn = new lambda.Function(stack, 'Fn', { runtime: lambda.Runtime.NODEJS_24_X, handler: 'index.handler', code: lambda.Code.fromAsset(handlerAsset('rotation')) });
@@ -219,6 +244,7 @@ describe('dashboard', () => {
     ['processed and failed per processor', ['Processor fulfilment: processed, failed', '\\"Processed\\"', '\\"ProcessorFailures\\"']],
     ['DLQ depth and lag per processor', ['Processor fulfilment: DLQ depth', 'ApproximateNumberOfMessagesVisible', 'Processor fulfilment: oldest message age (s)']],
     ['token usage against ceiling, band, and by processor', ['Token orders-write: usage vs ceiling', 'Token orders-write: usage vs expected band', "SEARCH('{HardenedWebhooks,Processor,Token} MetricName=\\\\\\\"TokenUsage\\\\\\\" Token=\\\\\\\"orders-write\\\\\\\"', 'Sum', 300)"]],
+    ['signing-secret entries dropped among the errors', ['\\"title\\":\\"Errors\\"', '\\"SigningSecretEntriesDropped\\"', 'Signing-secret entries dropped']],
     ['alarm status of endpoint, processor and token', ['Endpoint alarms', 'Processor fulfilment alarms', 'Token orders-write alarms']],
   ])('shows %s', (_what, fragments) => {
     const text = body();
@@ -248,5 +274,11 @@ describe('metric methods', () => {
     expect(f.endpoint.metricVerifierErrors().metricName).toBe('Errors');
     expect(f.endpoint.metricApiServerErrors().metricName).toBe('5XXError');
     expect(f.endpoint.metricVerifierServerErrors().toMetricConfig().mathExpression?.expression).toBe('FILL(secret, 0) + FILL(downstream, 0)');
+  });
+
+  test('signing-secret entries dropped: the verifier\'s metric, Endpoint dimension, Sum per 5 minutes', () => {
+    const metric = f.endpoint.metricSigningSecretEntriesDropped();
+    expect({ namespace: metric.namespace, metricName: metric.metricName, dimensions: metric.dimensions, statistic: metric.statistic, period: metric.period.toSeconds() })
+      .toEqual({ namespace: 'HardenedWebhooks', metricName: 'SigningSecretEntriesDropped', dimensions: { Endpoint: 'Monitored/Hooks' }, statistic: 'Sum', period: 300 });
   });
 });

@@ -34,7 +34,7 @@ describe('scenarios d and e: downstream failures', () => {
     expect(await effects.count('audit', id)).toBe(1);
   };
 
-  test('d: SQS unavailable → 503 with Retry-After, the claim is released; the retry after recovery is processed once', async () => {
+  test('d: SQS unavailable → 503 with Retry-After, the claim stays PENDING (never deleted); the retry after recovery finishes it, processed once', async () => {
     const { id, request } = delivery();
     const outage = harness.proxy.inject({ role: 'verifier', service: 'sqs', operation: 'SendMessage', action: { type: 'error' } });
     const failed = await harness.post(request);
@@ -42,8 +42,8 @@ describe('scenarios d and e: downstream failures', () => {
     expect(failed.json()).toMatchObject({ error: 'downstream_unavailable' });
     expect(failed.headers['retry-after']).toBe('30');
     expect(outage.hits).toBeGreaterThanOrEqual(2 * 3); // two queues, each send tried by the SDK's retries
-    expect(await claimItem(harness, id)).toBeUndefined();
-    expect(harness.proxy.count({ role: 'verifier', operation: 'DeleteItem', outcome: 'forwarded' })).toBe(1);
+    expect((await claimItem(harness, id))?.state?.S).toBe('PENDING');
+    expect(harness.proxy.count({ role: 'verifier', operation: 'DeleteItem' })).toBe(0);
     for (const processor of Object.values(harness.processors)) expect(await queueDepth(harness.aws.sqs, processor.queue.url)).toBe(0);
 
     outage.heal();
@@ -53,12 +53,12 @@ describe('scenarios d and e: downstream failures', () => {
     expect((await claimItem(harness, id))?.state?.S).toBe('ENQUEUED');
   });
 
-  test('d: one of two queues failing → 503 and released; the retry re-sends to both, the queue that already had it deduplicates', async () => {
+  test('d: one of two queues failing → 503, the claim left PENDING; the retry re-sends to both, the queue that already had it deduplicates', async () => {
     const { id, request } = delivery();
     const auditQueue = harness.processors.audit.queue.url;
     const outage = harness.proxy.inject({ role: 'verifier', operation: 'SendMessage', when: (call) => call.input.QueueUrl === auditQueue, action: { type: 'error' } });
     expect((await harness.post(request)).status).toBe(503);
-    expect(await claimItem(harness, id)).toBeUndefined();
+    expect((await claimItem(harness, id))?.state?.S).toBe('PENDING');
     outage.heal();
     expect((await harness.post(request)).json()).toEqual({ status: 'accepted', id });
     await processedOnce(id);
@@ -93,7 +93,7 @@ describe('scenarios d and e: downstream failures', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(harness.verifier.definition.timeoutMs);
     expect(harness.verifier.stats.timeouts).toBe(timeouts + 1);
     expect(hang.hits).toBeGreaterThanOrEqual(1);
-    // The dead environment's SDK retries and its attempt to release the claim reach nothing.
+    // The dead environment's SDK retries reach nothing.
     await new Promise((resolve) => setTimeout(resolve, 2000));
     expect((await claimItem(harness, id))?.state?.S).toBe('PENDING');
     expect(harness.proxy.count({ role: 'verifier', operation: ['SendMessage', 'DeleteItem'], outcome: 'forwarded' })).toBe(0);
@@ -138,7 +138,7 @@ describe('a hung AWS call with the template\'s 10 s verifier timeout', () => {
     await effects?.destroy();
   });
 
-  test('SendMessage hangs → the SDK request timeouts answer 503 before the function times out; the claim is released and the retry is processed once', async () => {
+  test('SendMessage hangs → the SDK request timeouts answer 503 before the function times out; the claim stays PENDING and the retry is processed once', async () => {
     const { id, body } = stripeEvent();
     const request = { body, headers: stripeHeaders(body) };
     const hang = harness.proxy.inject({ role: 'verifier', operation: 'SendMessage', action: { type: 'hang' } });
@@ -151,7 +151,7 @@ describe('a hung AWS call with the template\'s 10 s verifier timeout', () => {
     expect(elapsed).toBeLessThan(harness.verifier.definition.timeoutMs);
     expect(harness.verifier.stats.timeouts).toBe(timeouts);
     expect(hang.hits).toBe(3); // the SDK's three attempts, each cut off by the request timeout
-    expect(await claimItem(harness, id)).toBeUndefined();
+    expect((await claimItem(harness, id))?.state?.S).toBe('PENDING');
 
     hang.heal();
     expect((await harness.post(request)).json()).toEqual({ status: 'accepted', id });

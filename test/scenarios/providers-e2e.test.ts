@@ -56,9 +56,10 @@ describe('every provider end to end through the harness', () => {
       if (request.expectedId !== undefined) expect(eventId).toBe(request.expectedId);
       expect((await claimItem(harness, eventId))?.state?.S).toBe('ENQUEUED');
 
-      // The same bytes again: a duplicate (200, or 401 for a single-use nonce), never a second effect.
+      // The same bytes again: a duplicate (200), never a second effect, and nothing sent.
       const replay = await harness.post({ body: request.body, headers: request.headers, query: request.query });
-      expect([200, 401]).toContain(replay.status);
+      expect(replay.status).toBe(200);
+      expect(harness.proxy.calls.filter((call) => call.role === 'verifier' && call.operation === 'SendMessage')).toHaveLength(1);
       await harness.waitForIdle();
       expect((await effectsOf()).get(eventId)).toBe(1);
     });

@@ -1,6 +1,6 @@
 import { ERROR_CODES } from '../../shared/contract';
-import { anyMatches, decodeHex, hmac, isRejection, reject, type HmacAlgorithm } from '../crypto';
-import { parseJsonBody, readString } from '../payload';
+import { anyMatches, decodeHex, hmac, isRejection, reject, signedContentKey, type HmacAlgorithm } from '../crypto';
+import { parseForm, parseJsonBody, readString } from '../payload';
 import type { SignatureScheme } from './types';
 
 const SHA256_HEADER = 'X-Hub-Signature-256';
@@ -16,10 +16,23 @@ export interface GitHubOptions {
   readonly allowLegacySha1?: boolean;
 }
 
+/** The form field of a `content_type: form` hook that holds the JSON payload. */
+const FORM_FIELD = 'payload';
+
 /**
- * GitHub: `X-Hub-Signature-256: sha256=<hex>`, HMAC-SHA256 over the raw body. No timestamp is
- * signed, so replays are stopped by the delivery ID (`X-GitHub-Delivery`, kept on redelivery).
+ * GitHub: `X-Hub-Signature-256: sha256=<hex>`, HMAC-SHA256 over the raw body. Nothing else is
+ * signed: not a timestamp, not the delivery ID (`X-GitHub-Delivery`, kept on redelivery), not the
+ * event name (`X-GitHub-Event`). The event is therefore claimed under the digest of the body, bound to
+ * the first delivery ID and event name it arrived with: the same body under a fresh delivery ID or
+ * another event name enqueues nothing. GitHub never sends one body under two event names (each
+ * event's payload has its own shape); two hooks (repository and organization) posting one event to
+ * this endpoint are one event. With no signed timestamp, a body replayed after `idempotencyRetention`
+ * is a new event.
+ *
  * The event type is `X-GitHub-Event`, suffixed with the body's `action` (`pull_request.opened`).
+ * Both hook content types are accepted: `application/json`, and `form` (the REST API's default for
+ * new hooks), whose body is `payload=<url-encoded JSON>`; which one is read from the signed bytes,
+ * not from the unsigned `Content-Type`.
  */
 export const githubScheme: SignatureScheme<GitHubOptions> = {
   id: 'github',
@@ -35,7 +48,8 @@ export const githubScheme: SignatureScheme<GitHubOptions> = {
 
     const id = request.header(DELIVERY_HEADER);
     if (!id) return reject(400, ERROR_CODES.MISSING_EVENT_ID, `missing ${DELIVERY_HEADER} header`);
-    const parsed = parseJsonBody(request.body);
+    const form = isForm(request.body);
+    const parsed = form ? parseFormPayload(request.body) : parseJsonBody(request.body);
     if (isRejection(parsed)) return parsed;
     const name = request.header(EVENT_HEADER);
     const action = readString(parsed.value, 'action');
@@ -46,10 +60,28 @@ export const githubScheme: SignatureScheme<GitHubOptions> = {
         type: name && action ? `${name}.${action}` : name,
         payload: parsed.value,
         groupKey: readString(parsed.value, 'repository.full_name') ?? readString(parsed.value, 'organization.login'),
+        signedContent: signedContentKey(request.body),
+        ...(form ? { jsonField: FORM_FIELD } : {}),
       },
     };
   },
 };
+
+const FORM_PREFIX = Buffer.from(`${FORM_FIELD}=`, 'latin1');
+
+/** A form hook's body starts with `payload=`; anything else is read as JSON. */
+function isForm(body: Buffer): boolean {
+  return body.subarray(0, FORM_PREFIX.length).equals(FORM_PREFIX);
+}
+
+/** `payload=<url-encoded JSON>` and nothing else: the one field is the event. */
+function parseFormPayload(body: Buffer) {
+  const form = parseForm(body);
+  if (form === undefined) return reject(400, ERROR_CODES.MALFORMED_BODY, 'body is neither JSON nor a UTF-8 form');
+  const values = form.get(FORM_FIELD);
+  if (form.size !== 1 || values?.length !== 1) return reject(400, ERROR_CODES.MALFORMED_BODY, `a form body must carry exactly one "${FORM_FIELD}" field and nothing else`);
+  return parseJsonBody(Buffer.from(values[0], 'utf8'));
+}
 
 function readSignature(header: string | undefined, algorithm: HmacAlgorithm): { algorithm: HmacAlgorithm; digest?: Buffer } | undefined {
   if (header === undefined) return undefined;

@@ -1,6 +1,6 @@
 import { ERROR_CODES } from '../../shared/contract';
 import {
-  anyMatches, checkWindow, decodeBase64Loose, decodeHex, hmac, isRejection, parseEpoch, reject, type HmacAlgorithm,
+  anyMatches, checkWindow, decodeBase64Loose, decodeHex, hmac, isRejection, parseEpoch, reject, signedContentKey, type HmacAlgorithm,
 } from '../crypto';
 import { parseJsonBody, readString } from '../payload';
 import type { InboundRequest, SignatureScheme, Verdict } from './types';
@@ -30,11 +30,19 @@ const DIGEST_BYTES: Record<HmacAlgorithm, number> = { sha1: 20, sha256: 32, sha5
 /**
  * A generic HMAC scheme for providers not built in: header name, digest and encoding, an optional
  * prefix, an optional signed timestamp and the layout of the signed content.
+ *
+ * An event ID or type read from a header is not signed: such events are claimed under the digest of
+ * the signed content, bound to the ID and type they first arrived with, so a changed header neither
+ * makes a second event nor re-routes one.
  */
 export const hmacScheme: SignatureScheme<HmacOptions> = {
   id: 'hmac',
   requiredHeaders: (options) => [options.header, ...(options.timestampHeader ? [options.timestampHeader] : [])],
+  checkOptions: layoutProblem,
   verify(request, context, options): Verdict {
+    // The construct refuses these layouts at synth; a configuration that bypassed it fails closed.
+    const problem = layoutProblem(options);
+    if (problem !== undefined) return reject(401, ERROR_CODES.BAD_SIGNATURE, `the endpoint's signed-content layout is unsafe: ${problem}`);
     const header = request.header(options.header);
     if (header === undefined) return reject(401, ERROR_CODES.MISSING_SIGNATURE, `missing ${options.header} header`);
     const candidates = readCandidates(header, options);
@@ -51,7 +59,7 @@ export const hmacScheme: SignatureScheme<HmacOptions> = {
       timestamp = raw;
     }
 
-    const [before, after] = splitLayout(options.signedContent ?? (options.timestampHeader ? '{timestamp}.{body}' : '{body}'), timestamp);
+    const [before, after] = splitLayout(layoutOf(options), timestamp);
     const expected = context.secrets.map((secret) => hmac(options.algorithm, secret, before, request.body, after));
     if (!anyMatches(expected, candidates)) return reject(401, ERROR_CODES.BAD_SIGNATURE, 'signature does not match');
 
@@ -66,10 +74,39 @@ export const hmacScheme: SignatureScheme<HmacOptions> = {
         type: options.eventType && readField(request, parsed.value, options.eventType),
         payload: parsed.value,
         groupKey: options.groupKey && readField(request, parsed.value, options.groupKey),
+        ...(fromHeader(options.eventId) || fromHeader(options.eventType) ? { signedContent: signedContentKey(before, request.body, after) } : {}),
       },
     };
   },
 };
+
+function layoutOf(options: HmacOptions): string {
+  return options.signedContent ?? (options.timestampHeader ? '{timestamp}.{body}' : '{body}');
+}
+
+function occurrences(text: string, token: string): number {
+  return text.split(token).length - 1;
+}
+
+/**
+ * Why a layout would let something the verifier trusts go unsigned, or undefined when it is sound:
+ * the body must be signed exactly once, and a timestamp held to the window must be the signed one.
+ */
+export function layoutProblem(options: HmacOptions): string | undefined {
+  const layout = layoutOf(options);
+  const bodies = occurrences(layout, '{body}');
+  if (bodies !== 1) return `signedContent must contain {body} exactly once (found ${bodies}), got ${JSON.stringify(layout)}`;
+  const timestamps = occurrences(layout, '{timestamp}');
+  if (options.timestampHeader && timestamps === 0) {
+    return `signedContent must contain {timestamp} when timestampHeader is set: the window would be enforced on a header anyone can rewrite, got ${JSON.stringify(layout)}`;
+  }
+  if (!options.timestampHeader && timestamps > 0) return `signedContent contains {timestamp} but no timestampHeader is set, got ${JSON.stringify(layout)}`;
+  return undefined;
+}
+
+function fromHeader(source: FieldSource | undefined): boolean {
+  return source !== undefined && 'header' in source;
+}
 
 function readCandidates(header: string, options: HmacOptions): Buffer[] {
   const parts = options.separator ? header.split(options.separator) : [header];

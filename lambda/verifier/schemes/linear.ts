@@ -1,5 +1,5 @@
 import { ERROR_CODES } from '../../shared/contract';
-import { anyMatches, checkWindow, decodeHex, hmac, isRejection, reject } from '../crypto';
+import { anyMatches, checkWindow, decodeHex, hmac, isRejection, reject, signedContentKey } from '../crypto';
 import { missingEventId, parseJsonBody, readPath, readString } from '../payload';
 import type { SignatureScheme } from './types';
 
@@ -9,7 +9,10 @@ const DELIVERY_HEADER = 'Linear-Delivery';
 export interface LinearOptions {
   /**
    * Where the event ID comes from.
-   * - `delivery`: the `Linear-Delivery` header; when a request has none, the payload ID below.
+   * - `delivery`: the `Linear-Delivery` header; when a request has none, the payload ID below. The
+   *   header is not signed, so the event is then claimed under a digest of the signed body: a
+   *   replay under a fresh header is recognised, and Linear's retries (re-signed with a fresh
+   *   `webhookTimestamp`) are told apart by the queues' deduplication and the processors' records.
    * - `payload`: always `${webhookId}:${type}.${action}:${data.id}:${createdAt}` from the signed body.
    *   The header is not signed, so someone replaying a captured request within the timestamp window
    *   could change it; the payload ID cannot be changed, but is only stable across Linear's retries
@@ -57,6 +60,9 @@ export const linearScheme: SignatureScheme<LinearOptions> = {
       ok: true,
       event: {
         id,
+        // Decided by the options, never by whether the unsigned header came: removing it must not
+        // move the event to another claim.
+        ...(options.eventIdSource === 'delivery' ? { signedContent: signedContentKey(request.body) } : {}),
         type: type && action ? `${type}.${action}` : type,
         payload: parsed.value,
         groupKey: readString(parsed.value, 'data.id') ?? readString(parsed.value, 'organizationId'),

@@ -1,20 +1,24 @@
 import { ERROR_CODES } from '../../shared/contract';
-import { anyMatches, decodeHex, hmac, isRejection, reject, verifySecondsTimestamp } from '../crypto';
+import { anyMatches, decodeHex, hmac, isRejection, reject, signedContentKey, verifySecondsTimestamp } from '../crypto';
 import { missingEventId, parseJsonBody, readPath, readString } from '../payload';
 import type { SignatureScheme } from './types';
 
 /** Options for Mailgun; none yet (the secret is the account's HTTP webhook signing key, used as UTF-8). */
 export type MailgunOptions = Record<string, never>;
 
-/** Mailgun's tokens are 50 characters; the bound keeps an attacker's value out of the nonce store. */
+/** Mailgun's tokens are 50 characters; the bound keeps oversized values out of the verifier's work. */
 const MAX_TOKEN_LENGTH = 256;
 
 /**
  * Mailgun: no header. The JSON body carries `signature: {timestamp, token, signature}`, where
  * `signature` is HMAC-SHA256 hex over `timestamp + token`. THE REST OF THE BODY IS NOT SIGNED:
  * whoever sees one genuine request can pair its signature with any body of their own. What limits
- * that is the symmetric window on `timestamp` and the `token`, returned as the event's nonce so the
- * verifier accepts each token once; confidentiality of the traffic (TLS) does the rest.
+ * that is the symmetric window on `timestamp`, and the claim: the event is claimed under the digest
+ * of `timestamp + token` (its signed content), bound to the event ID, type and body of the first
+ * request that carried it, whether or not a processor wants that event. So each signature block makes
+ * at most one event — the body it first arrived with — and a second body under the same block, or the
+ * same body with a changed ID or type, enqueues nothing. Confidentiality of the traffic (TLS) does the
+ * rest: someone who reads a delivery before it reaches the endpoint could race it.
  *
  * The signature has to be read from the body, so the body is parsed before anything is verified,
  * through own-property reads only; nothing else is read until the signature matches.
@@ -58,7 +62,7 @@ export const mailgunScheme: SignatureScheme<MailgunOptions> = {
         payload: body,
         // Keeps the events of one message (delivered, opened, clicked…) in order.
         groupKey: readString(body, 'event-data.message.headers.message-id'),
-        nonce: token,
+        signedContent: signedContentKey(timestamp, token),
       },
     };
   },

@@ -1,5 +1,5 @@
 import { ERROR_CODES } from '../../shared/contract';
-import { anyMatches, decodeBase64, hmac, isRejection, reject } from '../crypto';
+import { anyMatches, decodeBase64, hmac, isRejection, reject, signedContentKey } from '../crypto';
 import { parseJsonBody } from '../payload';
 import type { InboundRequest, SignatureScheme } from './types';
 
@@ -37,6 +37,19 @@ export interface ShopifyOptions {
    * `x-shopify`.
    */
   readonly headerStyle?: 'x-shopify' | 'shopify' | 'any';
+  /**
+   * What one signed body can become. The topic header is not signed, and Shopify does send one body
+   * under two topics (an order's `orders/create` and `orders/updated` can be byte for byte equal).
+   * - `true`: one event per body, under the first topic it arrived with; the same bytes under another
+   *   topic are answered as a duplicate (200) and counted in `ContentReplays`, so no captured body
+   *   can be re-routed (`orders/create` replayed as `orders/paid`).
+   * - `false`: one event per (body, topic): each topic's copy of a body is delivered, but someone who
+   *   captured a signed body can deliver it under ANY topic string they choose (each once, with an
+   *   event ID they choose) within `idempotencyRetention`. Only for processors that never act on the
+   *   topic alone.
+   * Absent means `true`.
+   */
+  readonly oneEventPerBody?: boolean;
 }
 
 function stylesFor(options: ShopifyOptions): readonly HeaderNames[] {
@@ -48,8 +61,11 @@ function stylesFor(options: ShopifyOptions): readonly HeaderNames[] {
  * Shopify: `X-Shopify-Hmac-Sha256: <base64>`, HMAC-SHA256 of the raw body with the app's client
  * secret. Nothing else is signed: no timestamp, and none of the headers. The event ID is
  * `X-Shopify-Event-Id` (shared by every delivery of one event, retries included), else
- * `X-Shopify-Webhook-Id`; like GitHub's delivery ID it is unsigned, so replay protection rests on
- * the ID claim and a replay under a fresh ID is not caught. The type is the topic (`orders/create`).
+ * `X-Shopify-Webhook-Id`, and the type the topic (`orders/create`): all unsigned. The event is
+ * therefore claimed under the digest of the body (or of the topic and body, see
+ * {@link ShopifyOptions.oneEventPerBody}), bound to the first ID and topic it arrived with: a replay
+ * under a fresh ID or another topic enqueues nothing. With no signed timestamp, a body replayed after `idempotencyRetention`
+ * is a new event.
  *
  * Default message group: the shop (`X-Shopify-Shop-Domain`), so one store's events stay in order.
  */
@@ -75,9 +91,19 @@ export const shopifyScheme: SignatureScheme<ShopifyOptions> = {
     // XML-format subscriptions are refused here: routing and grouping need a JSON body.
     const parsed = parseJsonBody(request.body);
     if (isRejection(parsed)) return parsed;
+    const topic = headerValue(request, style.topic);
+    const oneEventPerBody = options.oneEventPerBody !== false;
     return {
       ok: true,
-      event: { id, type: headerValue(request, style.topic), payload: parsed.value, groupKey: headerValue(request, style.shop) },
+      event: {
+        id,
+        type: topic,
+        payload: parsed.value,
+        groupKey: headerValue(request, style.shop),
+        // The topic is prefixed as JSON: no topic and body can be re-split into another pair.
+        signedContent: oneEventPerBody ? signedContentKey(request.body) : signedContentKey(`${JSON.stringify(topic ?? null)}\n`, request.body),
+        ...(oneEventPerBody ? { typesShareContent: true } : {}),
+      },
     };
   },
 };

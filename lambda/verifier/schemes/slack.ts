@@ -90,6 +90,8 @@ function fromForm(body: Buffer, fallbackId: string): Verdict {
         payload: parsed.value,
         groupKey: readString(parsed.value, 'team.id') ?? readString(parsed.value, 'enterprise.id'),
         acknowledgement: EMPTY_ACK,
+        // The processor's json() reads the payload field, not the form around it.
+        jsonField: 'payload',
       },
     };
   }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ERROR_CODES } from '../../shared/contract';
-import { anyMatches, constantTimeEqual, decodeBase64, decodeHex, hmac, isRejection, reject, type HmacAlgorithm } from '../crypto';
+import { anyMatches, constantTimeEqual, decodeBase64, decodeHex, hmac, isRejection, reject, signedContentKey, type HmacAlgorithm } from '../crypto';
 import { parseForm, parseJsonBody, readString } from '../payload';
 import type { SignatureScheme } from './types';
 
@@ -15,9 +15,10 @@ const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>
 /** Options for Twilio. The secret is the Auth Token or the SharedKey secret (both may be active). */
 export interface TwilioOptions {
   /**
-   * Where the event ID comes from: `content` (a digest of the signed URL and parameters) or
-   * `idempotency-token` (the unsigned `I-Twilio-Idempotency-Token` header, falling back to `content`
-   * when absent). Absent means `content`.
+   * Where the event ID comes from: `content` (the digest of the signed string) or `idempotency-token`
+   * (the unsigned `I-Twilio-Idempotency-Token` header, falling back to `content` when absent). Either
+   * way the event is claimed under the digest of the signed string, so a token changes only the name
+   * processors see, never whether a request is a new event. Absent means `content`.
    */
   readonly eventIdSource?: 'content' | 'idempotency-token';
 }
@@ -29,13 +30,15 @@ export interface TwilioOptions {
  * de-duplicated and sorted). JSON bodies are signed through the URL's `bodySHA256` parameter.
  *
  * Nothing time-bound is signed, so a captured request verifies forever: replay protection is the
- * event-ID claim alone, for as long as the claim is retained. That is why the event ID is by default
- * derived from the signed content (`<MessageSid|CallSid|twilio>:<sha256 of URL and sorted parameters>`)
- * rather than taken from `I-Twilio-Idempotency-Token`, which is not signed: a replay carrying a
- * fresh token would pass as a new event. Twilio's retries resend the same URL and parameters, so
- * they keep the ID; two callbacks with identical URL and parameters are one event (e.g. two
- * identical `<Gather>` results on one call) — the `idempotency-token` source keeps those apart.
- *
+ * claim alone, for as long as it is retained. And the signature covers the concatenation
+ * `url + name1 + value1 + name2 + …`, not the form: the same signed string can be re-split into
+ * other parameters (`Body=Pay` as `B=odyPay`, an appended `&=`, two parameters merged). So the event
+ * ID is a digest of the signed string itself (`twilio:<sha256 hex>`), the same for every re-split,
+ * and the event is claimed under that digest, bound to the parameters it first arrived with: no
+ * re-split, fresh idempotency token or changed URL encoding makes a captured request a second event
+ * or another type. Twilio's retries resend the same URL and parameters, so they keep the ID; two
+ * callbacks with identical URL and parameters are one event.
+
  * Accepted events are acknowledged with empty TwiML, so an inbound message gets no reply rather
  * than an "invalid content type" warning in the Twilio console.
  *
@@ -72,14 +75,14 @@ export const twilioScheme: SignatureScheme<TwilioOptions> = {
     // URL variants are tried in turn and the first that verifies ends the search: they are derived
     // from the request itself, so which one matched tells the sender nothing it did not send. Within
     // a variant every active secret is still compared in constant time.
-    let verified = false;
+    let signedUrl: string | undefined;
     for (const url of urlVariants(request.url)) {
       if (anyMatches(context.secrets.map((secret) => hmac(algorithm, secret, url, suffix)), [digest])) {
-        verified = true;
+        signedUrl = url;
         break;
       }
     }
-    if (!verified) return reject(401, ERROR_CODES.BAD_SIGNATURE, 'signature does not match');
+    if (signedUrl === undefined) return reject(401, ERROR_CODES.BAD_SIGNATURE, 'signature does not match');
     if (bodyHash !== null) {
       const actual = createHash('sha256').update(request.body).digest();
       if (!constantTimeEqual(actual, decodeHex(bodyHash) ?? Buffer.alloc(0))) return reject(401, ERROR_CODES.BAD_SIGNATURE, 'body does not match the signed bodySHA256');
@@ -89,12 +92,14 @@ export const twilioScheme: SignatureScheme<TwilioOptions> = {
     if (isRejection(parsed)) return parsed;
     const payload = parsed.value;
     const token = options.eventIdSource === 'idempotency-token' ? request.header(IDEMPOTENCY_HEADER) || undefined : undefined;
-    const contentDigest = createHash('sha256').update(JSON.stringify([request.url, params])).digest('hex');
-    const sid = readString(payload, 'MessageSid') ?? readString(payload, 'CallSid') ?? 'twilio';
+    const signedContent = signedContentKey(signedUrl, suffix);
     return {
       ok: true,
       event: {
-        id: token ?? `${sid}:${contentDigest}`,
+        id: token ?? `twilio:${signedContent}`,
+        signedContent,
+        // Version 0.1 named the event by a digest of the parsed parameters: its claims are honoured.
+        legacyIds: token === undefined ? [legacyId(request.url, params, payload)] : undefined,
         type: eventType(payload),
         payload,
         groupKey: readString(payload, 'ConversationSid') ?? readString(payload, 'CallSid') ?? readString(payload, 'MessageSid'),
@@ -147,4 +152,10 @@ function eventType(payload: unknown): string | undefined {
   const resource = readString(payload, 'MessageSid') !== undefined ? 'message' : readString(payload, 'CallSid') !== undefined ? 'call' : undefined;
   const status = readString(payload, 'MessageStatus') ?? readString(payload, 'SmsStatus') ?? readString(payload, 'CallStatus');
   return resource && status ? `${resource}.${status}` : resource;
+}
+
+/** The event ID version 0.1 derived: a digest of the request URL and the parsed, sorted parameters. */
+function legacyId(url: string, params: readonly (readonly [string, readonly string[]])[], payload: unknown): string {
+  const sid = readString(payload, 'MessageSid') ?? readString(payload, 'CallSid') ?? 'twilio';
+  return `${sid}:${createHash('sha256').update(JSON.stringify([url, params])).digest('hex')}`;
 }

@@ -37,10 +37,30 @@ export interface VerifiedEvent {
   /** The provider's default message-group value for this event, if it has one. */
   readonly groupKey?: string;
   /**
-   * A single-use value the provider signs (e.g. Mailgun's `token`): the verifier records it and
-   * refuses a second request carrying it, independently of the event ID.
+   * Set when the signature does not cover everything the event's `id` or `type` is read from (an
+   * unsigned header, or a value parsed out of signed bytes that could be split another way): the
+   * SHA-256 (hex) of exactly the bytes the signature covers — see `signedContentKey` in crypto.ts. The
+   * verifier then claims this key instead of the ID, and binds the claim to the ID, type and body it
+   * was made for, so nothing an attacker can change without the secret turns the same signed bytes
+   * into a second event or routes them elsewhere.
    */
-  readonly nonce?: string;
+  readonly signedContent?: string;
+  /**
+   * The provider itself sends one signed content under several types (Shopify's topics with
+   * `oneEventPerBody`): a request that changes only the type of claimed content is answered as a
+   * duplicate, not refused as a conflicting replay.
+   */
+  readonly typesShareContent?: boolean;
+  /**
+   * IDs that earlier versions of this scheme gave the same event. The verifier honours their claims,
+   * so a provider retrying across an upgrade does not see its event processed twice.
+   */
+  readonly legacyIds?: readonly string[];
+  /**
+   * The body is a form whose field of this name holds the JSON `payload` (GitHub `content_type: form`,
+   * Slack interactivity); processors' `json()` reads it.
+   */
+  readonly jsonField?: string;
   /**
    * The response to send once the event is enqueued (or found to be a duplicate), when the provider
    * expects a particular body rather than the verifier's default JSON (Discord's deferred response).
@@ -72,5 +92,10 @@ export interface SignatureScheme<O = Record<string, unknown>> {
    * (400) before the verifier runs. Names as the provider documents them.
    */
   requiredHeaders(options: O): readonly string[];
+  /**
+   * Why these options cannot be verified safely (a layout that leaves the body or the timestamp
+   * unsigned), or undefined. The construct refuses such options at synth; the verifier refuses to start.
+   */
+  checkOptions?(options: O): string | undefined;
   verify(request: InboundRequest, context: VerificationContext, options: O): Verdict;
 }

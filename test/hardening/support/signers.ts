@@ -52,6 +52,12 @@ export interface SignOptions {
   readonly variant?: number;
 }
 
+/** What an accepted request is claimed as: its event ID, and the signed-content digest for content claims. */
+export interface VerdictIdentity {
+  readonly id: string;
+  readonly signedContent?: string;
+}
+
 export interface SchemeSigner {
   readonly id: string;
   /** Whether `sign` adds decoy signatures when asked (the header format carries several). */
@@ -74,7 +80,7 @@ export interface SchemeSigner {
    * and token; Twilio signs decoded form parameters): why an accepted mutated body is still correct.
    * Returns undefined when it is, else the reason it is not.
    */
-  acceptedMutation?(original: SignedRequest, mutated: SignedRequest, verdict: { id: string; nonce?: string }, originalVerdict: { id: string; nonce?: string }): string | undefined;
+  acceptedMutation?(original: SignedRequest, mutated: SignedRequest, verdict: VerdictIdentity, originalVerdict: VerdictIdentity): string | undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -196,11 +202,12 @@ const hmacOptions = fc.record({
   timestampUnit: fc.constantFrom('seconds', 'milliseconds'),
   layout: fc.constantFrom('{timestamp}.{body}', 'v1:{timestamp}:{body}', '{body}.{timestamp}', '{body}', 'hook:{body}'),
   eventId: fc.constantFrom({ jsonPath: 'id' }, { jsonPath: 'meta.id' }, { header: 'X-Event-Id' }),
+  eventType: fc.constantFrom({ jsonPath: 'type' }, { jsonPath: 'type' }, { header: 'X-Event-Type' }),
 }).map((o) => {
   const hasTimestamp = o.timestampHeader !== undefined;
   const layout = hasTimestamp === o.layout.includes('{timestamp}') ? o.layout : hasTimestamp ? '{timestamp}.{body}' : '{body}';
   const options: Record<string, unknown> = {
-    header: o.header, algorithm: o.algorithm, encoding: o.encoding, eventId: o.eventId, eventType: { jsonPath: 'type' },
+    header: o.header, algorithm: o.algorithm, encoding: o.encoding, eventId: o.eventId, eventType: o.eventType,
     signedContent: layout,
   };
   if (o.prefix !== undefined) options.prefix = o.prefix;
@@ -242,6 +249,7 @@ const hmac: SchemeSigner = {
     const headers: HeaderMap = { [o.header as string]: value, 'Content-Type': 'application/json' };
     if (o.timestampHeader) headers[o.timestampHeader as string] = timestamp;
     if (idInHeader) headers['X-Event-Id'] = id;
+    if ((o.eventType as { header?: string }).header !== undefined) headers['X-Event-Type'] = seed.type;
     return { body: Buffer.from(body), headers, expectedId: id };
   },
 };
@@ -261,9 +269,11 @@ const mailgun: SchemeSigner = {
     return { body: Buffer.from(body), headers: { 'Content-Type': 'application/json' }, expectedId: seed.id };
   },
   acceptedMutation(_original, _mutated, verdict, originalVerdict) {
-    // Mailgun signs only timestamp + token: any other byte may change, but the signed token comes
-    // back as the nonce, which the verifier accepts once.
-    return verdict.nonce !== undefined && verdict.nonce === originalVerdict.nonce ? undefined : `accepted with nonce ${verdict.nonce}, not ${originalVerdict.nonce}`;
+    // Mailgun signs only timestamp + token: any other byte may change, but the request is claimed
+    // under the digest of that signed content, so it can be one event at most.
+    return verdict.signedContent !== undefined && verdict.signedContent === originalVerdict.signedContent
+      ? undefined
+      : `accepted under signed content ${verdict.signedContent}, not ${originalVerdict.signedContent}`;
   },
 };
 
@@ -465,22 +475,14 @@ const twilio: SchemeSigner = {
 };
 
 /**
- * Form bodies are signed as decoded parameters, so two byte strings that decode to the same
- * parameters (`+` and `%20`, `%2f` and `%2F`) are the same signed content and rightly verify. What
- * must hold is that such a body is the same event.
+ * Twilio signs the URL followed by the decoded parameters concatenated, so other byte strings verify:
+ * `+` for `%20`, and any re-split of the same concatenation (`B=odyPay` for `Body=Pay`, `&=`). What
+ * must hold is that such a body is the same signed content, and so the same event and the same claim.
  */
-function formEquivalence(original: SignedRequest, mutated: SignedRequest, verdict: { id: string }, originalVerdict: { id: string }): string | undefined {
+function formEquivalence(original: SignedRequest, _mutated: SignedRequest, verdict: VerdictIdentity, originalVerdict: VerdictIdentity): string | undefined {
   if (original.query?.bodySHA256 !== undefined) return 'a changed JSON body was accepted under bodySHA256';
-  const decode = (body: Buffer) => {
-    const text = new TextDecoder('utf-8', { fatal: true }).decode(body);
-    return JSON.stringify([...new URLSearchParams(text)].sort());
-  };
-  try {
-    if (decode(original.body) !== decode(mutated.body)) return 'different form parameters were accepted';
-  } catch {
-    return 'a body that is not a UTF-8 form was accepted';
-  }
-  return verdict.id === originalVerdict.id ? undefined : `same parameters, different event ID ${verdict.id}`;
+  if (verdict.signedContent === undefined || verdict.signedContent !== originalVerdict.signedContent) return `accepted as other signed content ${verdict.signedContent}`;
+  return verdict.id === originalVerdict.id ? undefined : `same signed content, different event ID ${verdict.id}`;
 }
 
 const SQUARE_URL = 'https://hooks.example.com/square';

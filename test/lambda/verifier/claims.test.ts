@@ -1,76 +1,117 @@
 import { GetItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CLAIM_STATE, TABLE } from '../../../lambda/shared/contract';
-import { ClaimStore, claimKey, safeId } from '../../../lambda/verifier/claims';
+import { ClaimStore, claimKey, claimKeyOf, safeId, type ClaimSubject } from '../../../lambda/verifier/claims';
 import { createIdempotencyTable, dynamoDb, uniqueName } from '../../support/aws';
+import { MemoryDynamoDb } from '../../support/memory-dynamodb';
 
-/** Claims against a real DynamoDB protocol server (moto): the conditional writes are the guarantee. */
-describe('ClaimStore against moto', () => {
+const NOW = 1_700_000_000_000;
+const body = (text: string) => Buffer.from(text, 'utf8');
+const byId = (eventId: string, eventType?: string): ClaimSubject => ({ eventId, eventType, body: body('{}') });
+const byContent = (content: string, eventId: string, eventType: string | undefined, text: string): ClaimSubject => ({
+  eventId, eventType, signedContent: content, body: body(text),
+});
+
+/**
+ * Claims against a real DynamoDB protocol server (moto): the conditional writes are the guarantee.
+ * The same script runs against the in-memory stand-in that the property tests use, so that stand-in
+ * is held to moto's answers.
+ */
+describe.each([
+  ['moto', async () => { const client = dynamoDb(); return { client, tableName: await createIdempotencyTable(client, 'claims') }; }],
+  ['the in-memory stand-in', async () => ({ client: new MemoryDynamoDb(TABLE.PARTITION_KEY).asClient(), tableName: uniqueName('memory') })],
+] as const)('ClaimStore against %s', (_name, open) => {
   let client: DynamoDBClient;
   let tableName: string;
   let store: ClaimStore;
-  const now = 1_700_000_000_000;
 
   beforeAll(async () => {
-    client = dynamoDb();
-    tableName = await createIdempotencyTable(client, 'claims');
-    store = new ClaimStore(client, tableName, 86400, () => now);
+    ({ client, tableName } = await open());
+    store = new ClaimStore(client, tableName, 86400, () => NOW);
   });
 
-  async function item(eventId: string) {
-    return (await client.send(new GetItemCommand({ TableName: tableName, Key: { [TABLE.PARTITION_KEY]: { S: claimKey(eventId) } }, ConsistentRead: true }))).Item;
+  async function item(subject: Pick<ClaimSubject, 'eventId' | 'signedContent'>) {
+    return (await client.send(new GetItemCommand({ TableName: tableName, Key: { [TABLE.PARTITION_KEY]: { S: claimKeyOf(subject) } }, ConsistentRead: true }))).Item;
   }
 
-  test('the first claim wins and records PENDING with a TTL; the second sees it unfinished', async () => {
-    const first = await store.claim('evt_a', 'payment_intent.succeeded');
+  test('the first claim wins and records PENDING, the event ID and a TTL; the second sees it unfinished', async () => {
+    // GIVEN no claim for evt_a WHEN it is claimed twice
+    const first = await store.claim(byId('evt_a', 'payment_intent.succeeded'));
+    const second = await store.claim(byId('evt_a', 'payment_intent.succeeded'));
+    // THEN the first made it, keyed by the ID, and the second (a retry, or a write whose response was lost) goes on
     expect(first.kind).toBe('claimed');
-    const record = await item('evt_a');
+    const record = await item(byId('evt_a'));
+    expect(record?.[TABLE.PARTITION_KEY]?.S).toBe('claim#evt_a');
     expect(record?.[TABLE.STATE]?.S).toBe(CLAIM_STATE.PENDING);
-    expect(Number(record?.[TABLE.TTL_ATTRIBUTE]?.N)).toBe(now / 1000 + 86400);
-    expect(await store.claim('evt_a', 'payment_intent.succeeded')).toEqual({ kind: 'unfinished' });
+    expect(record?.[TABLE.EVENT_ID]?.S).toBe('evt_a');
+    expect(record?.[TABLE.BINDING]).toBeUndefined();
+    expect(Number(record?.[TABLE.TTL_ATTRIBUTE]?.N)).toBe(NOW / 1000 + 86400);
+    expect(second).toEqual({ kind: 'unfinished' });
   });
 
   test('after marking, a duplicate learns ENQUEUED from the failed conditional write itself', async () => {
-    await store.claim('evt_b', undefined);
-    await store.markEnqueued('evt_b');
-    expect((await item('evt_b'))?.[TABLE.STATE]?.S).toBe(CLAIM_STATE.ENQUEUED);
-    expect(await store.claim('evt_b', undefined)).toEqual({ kind: 'enqueued' });
-  });
-
-  test('release deletes only the caller\'s own pending claim', async () => {
-    const claim = await store.claim('evt_c', undefined);
-    if (claim.kind !== 'claimed') throw new Error('expected a claim');
-    await store.release('evt_c', 'someone-else');
-    expect(await item('evt_c')).toBeDefined();
-    await store.release('evt_c', claim.token);
-    expect(await item('evt_c')).toBeUndefined();
-    expect((await store.claim('evt_c', undefined)).kind).toBe('claimed');
-  });
-
-  test('an enqueued claim is never released', async () => {
-    const claim = await store.claim('evt_d', undefined);
-    if (claim.kind !== 'claimed') throw new Error('expected a claim');
-    await store.markEnqueued('evt_d');
-    await store.release('evt_d', claim.token);
-    expect((await item('evt_d'))?.[TABLE.STATE]?.S).toBe(CLAIM_STATE.ENQUEUED);
+    await store.claim(byId('evt_b'));
+    await store.markEnqueued(byId('evt_b'));
+    expect((await item(byId('evt_b')))?.[TABLE.STATE]?.S).toBe(CLAIM_STATE.ENQUEUED);
+    expect(await store.claim(byId('evt_b'))).toEqual({ kind: 'enqueued' });
   });
 
   test('50 concurrent claims of one event: exactly one wins', async () => {
-    const results = await Promise.all(Array.from({ length: 50 }, () => store.claim('evt_storm', undefined)));
+    const results = await Promise.all(Array.from({ length: 50 }, () => store.claim(byId('evt_storm'))));
     expect(results.filter((r) => r.kind === 'claimed')).toHaveLength(1);
+    expect(results.filter((r) => r.kind === 'unfinished')).toHaveLength(49);
   });
 
-  test('nonces are single-use until released', async () => {
-    expect(await store.recordNonce('tok_1', 600)).toBe(true);
-    expect(await store.recordNonce('tok_1', 600)).toBe(false);
-    await store.releaseNonce('tok_1');
-    expect(await store.recordNonce('tok_1', 600)).toBe(true);
+  test('a content claim is keyed by the digest and bound to its event: only the same ID, type and body may finish it', async () => {
+    // GIVEN signed content claimed by event E1 of type t with body B
+    const owner = byContent('c1', 'E1', 't', 'B');
+    expect(await store.claim(owner)).toEqual({ kind: 'claimed' });
+    expect((await item(owner))?.[TABLE.PARTITION_KEY]?.S).toBe('claim#content sha256:c1');
+    // WHEN the same content comes back with anything unsigned changed THEN it conflicts; the owner itself is unfinished
+    expect(await store.claim(byContent('c1', 'E2', 't', 'B'))).toEqual({ kind: 'conflict', differs: 'id' });
+    expect(await store.claim(byContent('c1', 'E1', 'u', 'B'))).toEqual({ kind: 'conflict', differs: 'type' });
+    expect(await store.claim(byContent('c1', 'E2', undefined, 'B'))).toEqual({ kind: 'conflict', differs: 'type' });
+    expect(await store.claim(byContent('c1', 'E1', 't', 'B '))).toEqual({ kind: 'conflict', differs: 'body' });
+    expect(await store.claim(byContent('c1', 'E2', 'u', 'B '))).toEqual({ kind: 'conflict', differs: 'body' });
+    expect(await store.claim(owner)).toEqual({ kind: 'unfinished' });
+    // AND once enqueued, the owner is a duplicate and everything else still a conflict
+    await store.markEnqueued(owner);
+    expect(await store.claim(owner)).toEqual({ kind: 'enqueued' });
+    expect(await store.claim(byContent('c1', 'E2', 't', 'B'))).toEqual({ kind: 'conflict', differs: 'id' });
   });
 
+  test('a content claim and an ID claim never share a key, whatever the ID', async () => {
+    // GIVEN the ID claim an attacker would choose to collide with content c2
+    await store.claim(byId('content sha256:c2'));
+    await store.claim(byId('content#c2'));
+    // THEN the content claim is still new
+    expect(await store.claim(byContent('c2', 'x', undefined, ''))).toEqual({ kind: 'claimed' });
+  });
+
+  test('an ignored content claim is recorded IGNORED; its owner may route it again, nobody else', async () => {
+    const owner = byContent('c3', 'E3', 'ping', '{"zen":1}');
+    expect(await store.claim(owner, { ignored: true })).toEqual({ kind: 'claimed' });
+    expect((await item(owner))?.[TABLE.STATE]?.S).toBe(CLAIM_STATE.IGNORED);
+    expect(await store.claim(owner)).toEqual({ kind: 'unfinished' });
+    expect(await store.claim(byContent('c3', 'E3', 'issues.closed', '{"zen":1}'))).toEqual({ kind: 'conflict', differs: 'type' });
+  });
+
+  test('legacy claims: none, pending and enqueued are told apart with consistent reads', async () => {
+    await store.claim(byId('old_pending'));
+    await store.claim(byId('old_done'));
+    await store.markEnqueued(byId('old_done'));
+    expect(await store.legacyClaim(['never-seen'])).toBeUndefined();
+    expect(await store.legacyClaim(['never-seen', 'old_pending'])).toEqual({ eventId: 'old_pending', state: 'pending' });
+    expect(await store.legacyClaim(['old_done'])).toEqual({ eventId: 'old_done', state: 'enqueued' });
+  });
+});
+
+describe('claim keys', () => {
   test('IDs that SQS or DynamoDB cannot take as they are become a SHA-256 digest; others stay readable', () => {
     expect(safeId('evt_123')).toBe('evt_123');
     expect(safeId('has space')).toMatch(/^sha256-[0-9a-f]{64}$/);
     expect(safeId('é')).toMatch(/^sha256-/);
     expect(safeId('x'.repeat(129))).toMatch(/^sha256-/);
     expect(safeId('x'.repeat(128))).toBe('x'.repeat(128));
+    expect(claimKey('evt_1')).toBe('claim#evt_1');
   });
 });

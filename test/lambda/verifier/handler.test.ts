@@ -40,15 +40,16 @@ function fakes(overrides: { secrets?: string[] | Error; claim?: ClaimResult | Er
       },
     },
     claims: {
-      claim: async (id) => {
-        calls.push(`claim:${id}`);
+      claim: async (subject) => {
+        calls.push(`claim:${subject.eventId}`);
         if (overrides.claim instanceof Error) throw overrides.claim;
-        return overrides.claim ?? { kind: 'claimed', token: 'tok' };
+        return overrides.claim ?? { kind: 'claimed' };
       },
-      markEnqueued: async (id) => void calls.push(`mark:${id}`),
-      release: async (id, token) => void calls.push(`release:${id}:${token}`),
-      recordNonce: async () => true,
-      releaseNonce: async () => undefined,
+      markEnqueued: async (subject) => void calls.push(`mark:${subject.eventId}`),
+      legacyClaim: async () => {
+        calls.push('legacy');
+        return undefined;
+      },
     },
     dispatcher: {
       enqueue: async (routes, delivery) => {
@@ -185,6 +186,17 @@ describe('verifier: rejections change nothing', () => {
     nothingStored(calls);
   });
 
+  test('a signed body whose SQS message would exceed 1 MiB once escaped → 413 message_too_large, before any claim', async () => {
+    // GIVEN a 600 KiB body within maxBodySize whose escaped backslashes double again in the envelope
+    const body = JSON.stringify({ id: 'evt_big_escape', type: 'payment_intent.succeeded', pad: '\\'.repeat(300 * 1024) });
+    expect(Buffer.byteLength(body)).toBeLessThan(700 * 1024);
+    const { deps, calls } = fakes();
+    const response = await createVerifier({ ...config, maxBodyBytes: 700 * 1024 }, deps)(stripeRequest(body));
+    expect(response.statusCode).toBe(413);
+    expect(JSON.parse(response.body).error).toBe(ERROR_CODES.MESSAGE_TOO_LARGE);
+    nothingStored(calls);
+  });
+
   test('a correctly signed body that is not valid UTF-8 JSON → 400, never 500', async () => {
     const body = Buffer.from([0x7b, 0xff, 0xfe, 0x7d]);
     // Signed by hand over the exact bytes: the SDK only signs strings, as UTF-8.
@@ -218,19 +230,24 @@ describe('verifier: fail closed and ask for a retry when it cannot do its job', 
     expect(calls.some((c) => c.startsWith('enqueue'))).toBe(false);
   });
 
-  test('SQS failing → 503 and this attempt releases its claim, so the retry is processed', async () => {
+  test('SQS failing → 503; the claim stays PENDING (the retry finds it unfinished) and is not marked', async () => {
     const { handler, calls } = fakes({ enqueue: new DownstreamError('enqueue', { cause: new Error('down') }) });
     const response = await handler(stripeRequest(paymentEvent));
     expect(response.statusCode).toBe(503);
-    expect(calls).toContain('release:evt_1:tok');
-    expect(calls).not.toContain('mark:evt_1');
+    expect(calls.filter((c) => !c.startsWith('metric'))).toEqual(['secrets', 'claim:evt_1', 'enqueue:fulfilment+audit:cus_1']);
+    expect(calls).toContain('metric:DownstreamFailures');
   });
 
-  test('SQS failing for a duplicate of an unfinished claim → 503, and the claim (not ours) is left alone', async () => {
-    const { handler, calls } = fakes({ claim: { kind: 'unfinished' }, enqueue: new DownstreamError('enqueue', { cause: new Error('down') }) });
-    expect((await handler(stripeRequest(paymentEvent))).statusCode).toBe(503);
-    expect(calls.some((c) => c.startsWith('release'))).toBe(false);
-  });
+  test.each([['id', 200, 'duplicate'], ['type', 409, ERROR_CODES.CONFLICTING_REPLAY], ['body', 409, ERROR_CODES.CONFLICTING_REPLAY]] as const)(
+    'content claimed by an event that differs in its %s: answered %i (%s), nothing sent, counted', async (differs, status, answer) => {
+      const { handler, calls } = fakes({ claim: { kind: 'conflict', differs } });
+      const response = await handler(stripeRequest(paymentEvent));
+      expect(response.statusCode).toBe(status);
+      expect(JSON.parse(response.body)).toMatchObject(status === 200 ? { status: answer } : { error: answer });
+      expect(calls.some((c) => c.startsWith('enqueue') || c.startsWith('mark'))).toBe(false);
+      expect(calls).toContain('metric:ContentReplays');
+    },
+  );
 });
 
 describe('verifier: logs never carry secrets or signatures', () => {
@@ -253,6 +270,8 @@ describe('verifier configuration', () => {
     expect(() => loadConfig('{')).toThrow(/not JSON/);
     expect(() => loadConfig(JSON.stringify({ ...config, tableName: '' }))).toThrow(/tableName/);
     expect(() => loadConfig(JSON.stringify({ ...config, provider: { scheme: 'nope', options: {} } }))).toThrow(/unknown provider scheme "nope"/);
+    const unsignedTimestamp = { header: 'X-Sig', algorithm: 'sha256', encoding: 'hex', timestampHeader: 'X-Ts', signedContent: '{body}', eventId: { jsonPath: 'id' } };
+    expect(() => loadConfig(JSON.stringify({ ...config, provider: { scheme: 'hmac', options: unsignedTimestamp } }))).toThrow(/must contain \{timestamp\} when timestampHeader is set/);
     expect(loadConfig(JSON.stringify(config))).toEqual(config);
   });
 });

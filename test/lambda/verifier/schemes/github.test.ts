@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { githubScheme, type GitHubOptions } from '../../../../lambda/verifier/schemes/github';
 import { octokitSign, octokitVerify } from '../../../support/esm';
 import { context, inbound } from '../../../support/requests';
@@ -32,6 +32,38 @@ describe('github scheme', () => {
     );
     // The KAT body is not JSON: the signature verifies, then the body is refused as malformed (400).
     expect(scheme).toMatchObject({ ok: false, status: 400, code: 'malformed_body' });
+  });
+
+  test('the event ID and name are unsigned, so the event is claimed under the digest of the body whatever they say', () => {
+    const signature = sha256(body);
+    const genuine = verify(body, { 'X-Hub-Signature-256': signature });
+    const spoofed = verify(body, { 'X-Hub-Signature-256': signature, 'X-GitHub-Event': 'issues', 'X-GitHub-Delivery': 'fresh' });
+    const digest = createHash('sha256').update(body).digest('hex');
+    expect(genuine).toMatchObject({ ok: true, event: { signedContent: digest } });
+    expect(spoofed).toMatchObject({ ok: true, event: { id: 'fresh', type: 'issues.opened', signedContent: digest } });
+  });
+
+  test('content_type form (payload=<url-encoded JSON>) is accepted: type, action and group from the payload, json() told where it is', () => {
+    // GIVEN the form body GitHub posts for a hook created with the REST API's default content type
+    const form = `payload=${encodeURIComponent(body)}`;
+    const verdict = verify(form, { 'X-Hub-Signature-256': sha256(form), 'Content-Type': 'application/x-www-form-urlencoded' });
+    // THEN it verifies over the exact form bytes and reads the event from the decoded payload
+    expect(verdict).toMatchObject({
+      ok: true,
+      event: { id: 'd-1', type: 'pull_request.opened', groupKey: 'acme/api', jsonField: 'payload', signedContent: createHash('sha256').update(form).digest('hex') },
+    });
+    // AND octokit agrees on the signature of the form bytes
+    expect(octokitVerify(SECRET, form, sha256(form))).toBe(true);
+  });
+
+  test('a form with anything but exactly one payload field, or a payload that is not JSON, is 400', () => {
+    for (const form of [`payload=${encodeURIComponent(body)}&payload=${encodeURIComponent(body)}`, `payload=${encodeURIComponent(body)}&x=1`, 'payload=not-json', 'payload=']) {
+      expect(verify(form, { 'X-Hub-Signature-256': sha256(form) })).toMatchObject({ ok: false, status: 400, code: 'malformed_body' });
+    }
+  });
+
+  test('a JSON body is read as JSON whatever the unsigned Content-Type says', () => {
+    expect(verify(body, { 'X-Hub-Signature-256': sha256(body), 'Content-Type': 'application/x-www-form-urlencoded' })).toMatchObject({ ok: true, event: { type: 'pull_request.opened' } });
   });
 
   test('what we sign by hand, octokit verifies', () => {

@@ -1,5 +1,5 @@
-import { createHmac } from 'node:crypto';
-import { hmacScheme, type HmacOptions } from '../../../../lambda/verifier/schemes/hmac';
+import { createHash, createHmac } from 'node:crypto';
+import { hmacScheme, layoutProblem, type HmacOptions } from '../../../../lambda/verifier/schemes/hmac';
 import { context, inbound } from '../../../support/requests';
 
 const SECRET = 'generic-secret';
@@ -62,5 +62,37 @@ describe('generic hmac scheme', () => {
   test('required headers are the signature header, plus the timestamp header when one is signed', () => {
     expect(hmacScheme.requiredHeaders(base)).toEqual(['X-Signature']);
     expect(hmacScheme.requiredHeaders({ ...base, timestampHeader: 'X-Ts' })).toEqual(['X-Signature', 'X-Ts']);
+  });
+
+  test('an ID or type read from a header is unsigned: the event carries the digest of the signed content; body-only fields carry none', () => {
+    const headers = { 'X-Signature': mac('sha256', body), 'X-Id': 'h-1', 'X-Type': 't' };
+    const digest = createHash('sha256').update(body).digest('hex');
+    expect(verify({ ...base, eventId: { header: 'X-Id' } }, headers)).toMatchObject({ ok: true, event: { id: 'h-1', signedContent: digest } });
+    expect(verify({ ...base, eventType: { header: 'X-Type' } }, headers)).toMatchObject({ ok: true, event: { id: 'ev_1', signedContent: digest } });
+    const bodyOnly = verify({ ...base, eventType: { jsonPath: 'kind' } }, headers);
+    expect(bodyOnly.ok && bodyOnly.event.signedContent).toBe(undefined);
+    // With a timestamp, the signed content is the whole layout: timestamp included
+    const stamped: HmacOptions = { ...base, eventId: { header: 'X-Id' }, timestampHeader: 'X-Ts', signedContent: 'v1:{timestamp}:{body}' };
+    const content = `v1:${NOW_S}:${body}`;
+    expect(verify(stamped, { 'X-Signature': mac('sha256', content), 'X-Ts': String(NOW_S), 'X-Id': 'h-1' }))
+      .toMatchObject({ ok: true, event: { signedContent: createHash('sha256').update(content).digest('hex') } });
+  });
+
+  test('layouts that leave the body or the windowed timestamp unsigned are refused, and fail closed if they reach the verifier', () => {
+    const unsafe: [Partial<HmacOptions>, RegExp][] = [
+      [{ timestampHeader: 'X-Ts', signedContent: '{body}' }, /must contain \{timestamp\} when timestampHeader is set/],
+      [{ signedContent: '{timestamp}.{body}' }, /contains \{timestamp\} but no timestampHeader/],
+      [{ signedContent: 'static' }, /\{body\} exactly once \(found 0\)/],
+      [{ signedContent: '{body}{body}' }, /\{body\} exactly once \(found 2\)/],
+    ];
+    for (const [options, message] of unsafe) {
+      const full = { ...base, ...options } as HmacOptions;
+      expect(layoutProblem(full)).toMatch(message);
+      expect(hmacScheme.checkOptions?.(full)).toMatch(message);
+      expect(verify(full, { 'X-Signature': mac('sha256', body), 'X-Ts': String(NOW_S) })).toMatchObject({ ok: false, status: 401 });
+    }
+    for (const options of [{}, { timestampHeader: 'X-Ts' }, { timestampHeader: 'X-Ts', signedContent: '{timestamp}{body}{timestamp}' }, { signedContent: 'prefix:{body}:suffix' }]) {
+      expect(layoutProblem({ ...base, ...options } as HmacOptions)).toBeUndefined();
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { mailgunScheme } from '../../../../lambda/verifier/schemes/mailgun';
 import { context, inbound } from '../../../support/requests';
 
@@ -24,6 +24,8 @@ function body(signature: unknown, eventData: unknown = EVENT_DATA): string {
   return JSON.stringify({ signature, 'event-data': eventData });
 }
 
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
 function verify(payload: string | Buffer, keys = [KEY], nowMs = NOW_MS) {
   return mailgunScheme.verify(inbound({ body: payload, headers: { 'Content-Type': 'application/json' } }), context(keys, nowMs), {});
 }
@@ -34,10 +36,10 @@ describe('mailgun scheme', () => {
     expect(sign(KAT.timestamp, KAT.token, KAT.key).signature).toBe(KAT.signature);
     // AND the scheme accepts it at that time
     const verdict = verify(body({ timestamp: KAT.timestamp, token: KAT.token, signature: KAT.signature }), [KAT.key], Number(KAT.timestamp) * 1000);
-    expect(verdict).toMatchObject({ ok: true, event: { nonce: KAT.token } });
+    expect(verdict).toMatchObject({ ok: true, event: { signedContent: sha256(KAT.timestamp + KAT.token) } });
   });
 
-  test('accepts a signed event and reads id, type, message group and the token as nonce', () => {
+  test('accepts a signed event and reads id, type, message group; it is claimed under the digest of timestamp + token', () => {
     const verdict = verify(body(sign(String(NOW_S), 'tok-1')));
     expect(verdict).toEqual({
       ok: true,
@@ -45,7 +47,7 @@ describe('mailgun scheme', () => {
         id: 'CPgfbmQMTCKtHW6uIWtuVe',
         type: 'delivered',
         groupKey: '20240101.abc@mg.example.com',
-        nonce: 'tok-1',
+        signedContent: sha256(`${NOW_S}tok-1`),
         payload: JSON.parse(body(sign(String(NOW_S), 'tok-1'))),
       },
     });
@@ -61,8 +63,9 @@ describe('mailgun scheme', () => {
   test('LIMITATION: the body outside "signature" is not signed, so a swapped event is accepted', () => {
     // GIVEN a genuine signature block WHEN an attacker pairs it with an event of their own
     const forged = body(sign(String(NOW_S), 'tok-1'), { id: 'attacker-chosen', event: 'complained' });
-    // THEN it verifies: only the window and the single-use token (the nonce) limit this
-    expect(verify(forged)).toMatchObject({ ok: true, event: { id: 'attacker-chosen', nonce: 'tok-1' } });
+    // THEN it verifies, under the genuine request's signed content: the window and the claim on that
+    // content (test/scenarios/replay-proof.test.ts) are what keep it from becoming a second event
+    expect(verify(forged)).toMatchObject({ ok: true, event: { id: 'attacker-chosen', signedContent: sha256(`${NOW_S}tok-1`) } });
   });
 
   test('rejects stale and future timestamps, and accepts the window edges', () => {

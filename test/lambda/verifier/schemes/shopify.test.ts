@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { LogSeverity, shopifyApi } from '@shopify/shopify-api';
 import { shopifyScheme, type ShopifyOptions } from '../../../../lambda/verifier/schemes/shopify';
 import { context, inbound } from '../../../support/requests';
@@ -111,5 +111,24 @@ describe('shopify scheme', () => {
   test('a correctly signed body that is not JSON (e.g. an XML subscription) is a 400', () => {
     const xml = '<?xml version="1.0"?><order><id>1</id></order>';
     expect(verify(xml, webhookHeaders(sign(xml)))).toMatchObject({ ok: false, status: 400, code: 'malformed_body' });
+  });
+
+  test('the topic and IDs are unsigned: by default the claim key is the body alone; with oneEventPerBody false it binds the body to its topic', () => {
+    const headers = webhookHeaders(sign(body));
+    const read = (extra: Record<string, string>, options: ShopifyOptions = {}) => {
+      const verdict = shopifyScheme.verify(inbound({ body, headers: { ...headers, ...extra } }), context([SECRET], NOW_MS), options);
+      if (!verdict.ok) throw new Error(verdict.detail);
+      return verdict.event;
+    };
+    const digest = createHash('sha256').update(body).digest('hex');
+    // Default: one event per body, whatever the topic; a changed topic is a duplicate, not a conflict
+    expect(read({})).toMatchObject({ signedContent: digest, typesShareContent: true });
+    expect(read({ 'X-Shopify-Topic': 'orders/paid', 'X-Shopify-Event-Id': 'fresh' }).signedContent).toBe(digest);
+    // Per topic: a fresh ID is the same content, another topic another claim
+    const perTopic = { oneEventPerBody: false };
+    const created = read({}, perTopic);
+    expect(created.typesShareContent).toBeUndefined();
+    expect(read({ 'X-Shopify-Event-Id': 'fresh', 'X-Shopify-Webhook-Id': 'fresh' }, perTopic).signedContent).toBe(created.signedContent);
+    expect(read({ 'X-Shopify-Topic': 'orders/paid' }, perTopic).signedContent).not.toBe(created.signedContent);
   });
 });

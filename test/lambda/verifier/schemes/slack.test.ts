@@ -76,7 +76,7 @@ describe('slack scheme', () => {
 
   test('interactive payload: id is trigger_id, else a digest that repeats only for an exact replay', () => {
     const action = `payload=${encodeURIComponent(JSON.stringify({ type: 'block_actions', trigger_id: 'tr.1', team: { id: 'T2' } }))}`;
-    expect(verify(action, signed(action))).toMatchObject({ ok: true, event: { id: 'tr.1', type: 'block_actions', groupKey: 'T2', acknowledgement: { body: '' } } });
+    expect(verify(action, signed(action))).toMatchObject({ ok: true, event: { id: 'tr.1', type: 'block_actions', groupKey: 'T2', acknowledgement: { body: '' }, jsonField: 'payload' } });
 
     const closed = `payload=${encodeURIComponent(JSON.stringify({ type: 'view_closed', team: { id: 'T2' } }))}`;
     const first = verify(closed, signed(closed));

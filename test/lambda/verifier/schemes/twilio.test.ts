@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { getExpectedBodyHash, getExpectedTwilioSignature, validateRequest, validateRequestWithBody } from 'twilio/lib/webhooks/webhooks';
 import { twilioScheme, type TwilioOptions } from '../../../../lambda/verifier/schemes/twilio';
 import { context, inbound } from '../../../support/requests';
@@ -124,29 +124,61 @@ describe('twilio scheme', () => {
     expect(verify({ body: form(STATUS), headers })).toMatchObject({ ok: false, code: 'bad_signature' });
   });
 
-  test('the event ID comes from signed content: kept on retries, changed by a new callback, not by an unsigned header', () => {
+  test('the event ID is the digest of the signed string: kept on retries and reorderings, changed by a new callback, not by an unsigned header', () => {
     const signature = getExpectedTwilioSignature(TOKEN, URL_WITH_QUERY, STATUS);
-    const idOf = (body: string, headers: Record<string, string>) => {
+    const identity = (body: string, headers: Record<string, string>) => {
       const verdict = verify({ body, headers });
       if (!verdict.ok) throw new Error(verdict.detail);
-      return verdict.event.id;
+      return { id: verdict.event.id, signedContent: verdict.event.signedContent };
     };
-    const first = idOf(form(STATUS), { 'X-Twilio-Signature': signature, 'I-Twilio-Idempotency-Token': 'retry-token-1' });
-    expect(first).toMatch(/^SM1:[0-9a-f]{64}$/);
+    const first = identity(form(STATUS), { 'X-Twilio-Signature': signature, 'I-Twilio-Idempotency-Token': 'retry-token-1' });
+    // The signed string is the URL followed by the sorted name+value pairs, exactly as Twilio signs it.
+    const signedString = URL_WITH_QUERY + Object.keys(STATUS).sort().map((name) => name + STATUS[name as keyof typeof STATUS]).join('');
+    expect(first.signedContent).toBe(createHash('sha256').update(signedString).digest('hex'));
+    expect(first.id).toBe(`twilio:${first.signedContent}`);
     // A replay with a fresh idempotency token (unsigned) or reordered parameters is the same event.
-    expect(idOf(form(STATUS), { 'X-Twilio-Signature': signature, 'I-Twilio-Idempotency-Token': 'forged-token' })).toBe(first);
+    expect(identity(form(STATUS), { 'X-Twilio-Signature': signature, 'I-Twilio-Idempotency-Token': 'forged-token' })).toEqual(first);
     const reordered = Object.fromEntries(Object.entries(STATUS).reverse());
-    expect(idOf(form(reordered), { 'X-Twilio-Signature': signature })).toBe(first);
+    expect(identity(form(reordered), { 'X-Twilio-Signature': signature })).toEqual(first);
     const sent = { ...STATUS, MessageStatus: 'sent' };
-    expect(idOf(form(sent), { 'X-Twilio-Signature': getExpectedTwilioSignature(TOKEN, URL_WITH_QUERY, sent) })).not.toBe(first);
+    expect(identity(form(sent), { 'X-Twilio-Signature': getExpectedTwilioSignature(TOKEN, URL_WITH_QUERY, sent) }).id).not.toBe(first.id);
   });
 
-  test('eventIdSource idempotency-token takes the unsigned header when present, the content digest otherwise', () => {
+  test('every re-split of one signed string verifies as the same event ID and signed content (the replay the claim must catch)', () => {
+    // GIVEN a genuine callback, and re-splits an attacker makes of its body without the token
+    const signature = getExpectedTwilioSignature(TOKEN, URL_WITH_QUERY, STATUS);
+    const genuine = verify({ body: form(STATUS), headers: { 'X-Twilio-Signature': signature } });
+    if (!genuine.ok) throw new Error(genuine.detail);
+    const resplits = [
+      `${form(STATUS)}&=`, // an empty parameter adds nothing to the concatenation
+      form({ ...STATUS, MessageStatus: undefined as unknown as string }).replace(/&?MessageStatus=[^&]*/, '') + '&MessageStatu=sdelivered', // moved a character
+      'AccountSid=AC1MessageSidSM1&MessageStatus=delivered&To=%2B15550001111', // two parameters merged into one
+      'A=ccountSidAC1&MessageSidSM1MessageStatus=delivered&To=%2B15550001111',
+    ];
+    for (const body of resplits) {
+      const verdict = verify({ body, headers: { 'X-Twilio-Signature': signature } });
+      // THEN each verifies (the signature cannot tell them apart) but as the very same event
+      expect(verdict).toMatchObject({ ok: true, event: { id: genuine.event.id, signedContent: genuine.event.signedContent } });
+    }
+  });
+
+  test('version 0.1 event IDs are offered as legacy IDs so claims made before an upgrade are honoured', () => {
+    const verdict = verify({ body: form(STATUS), headers: { 'X-Twilio-Signature': getExpectedTwilioSignature(TOKEN, URL_WITH_QUERY, STATUS) } });
+    const params = Object.keys(STATUS).sort().map((name) => [name, [STATUS[name as keyof typeof STATUS]]]);
+    const v01 = `SM1:${createHash('sha256').update(JSON.stringify([URL_WITH_QUERY, params])).digest('hex')}`;
+    expect(verdict).toMatchObject({ ok: true, event: { legacyIds: [v01] } });
+  });
+
+  test('eventIdSource idempotency-token names the event by the unsigned header, but the claim stays on the signed content', () => {
     const headers = { 'X-Twilio-Signature': getExpectedTwilioSignature(TOKEN, URL_WITH_QUERY, STATUS) };
     const options: TwilioOptions = { eventIdSource: 'idempotency-token' };
-    expect(verify({ body: form(STATUS), headers: { ...headers, 'I-Twilio-Idempotency-Token': 'tok-1' } }, options)).toMatchObject({ ok: true, event: { id: 'tok-1' } });
-    expect(verify({ body: form(STATUS), headers }, options)).toMatchObject({ ok: true, event: { id: expect.stringMatching(/^SM1:[0-9a-f]{64}$/) } });
-    expect(verify({ body: form(STATUS), headers: { ...headers, 'I-Twilio-Idempotency-Token': 'tok-1' } })).toMatchObject({ ok: true, event: { id: expect.stringMatching(/^SM1:/) } });
+    const byToken = verify({ body: form(STATUS), headers: { ...headers, 'I-Twilio-Idempotency-Token': 'tok-1' } }, options);
+    const byContent = verify({ body: form(STATUS), headers }, options);
+    expect(byToken).toMatchObject({ ok: true, event: { id: 'tok-1' } });
+    expect(byContent).toMatchObject({ ok: true, event: { id: expect.stringMatching(/^twilio:[0-9a-f]{64}$/) } });
+    if (!byToken.ok || !byContent.ok) throw new Error('refused');
+    expect(byToken.event.signedContent).toBe(byContent.event.signedContent);
+    expect(verify({ body: form(STATUS), headers: { ...headers, 'I-Twilio-Idempotency-Token': 'tok-1' } })).toMatchObject({ ok: true, event: { id: byContent.event.id } });
   });
 
   test('acknowledges with empty TwiML, so an inbound message gets no reply', () => {
