@@ -1,4 +1,4 @@
-import { Annotations, Duration, Names, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, Duration, Names, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -12,7 +12,7 @@ import {
 } from './monitoring';
 import { checkovSkips } from './scanner-metadata';
 import type { IScopedToken } from './scoped-token';
-import { PropsValidator } from './validation';
+import { HardenedWebhooksValidationError, PropsValidator } from './validation';
 
 /** Options of `HardenedWebhookEndpoint.addProcessor`. */
 export interface ProcessorOptions {
@@ -45,7 +45,8 @@ export interface ProcessorOptions {
    */
   readonly maxReceiveCount?: number;
   /**
-   * The queue's visibility timeout; keep it at least six times the function's timeout.
+   * The queue's visibility timeout. At least the function's timeout (refused at synth otherwise, for
+   * functions whose timeout is known); below six times it, synth warns.
    * @default - six times the function's timeout when it is known, else 6 minutes
    */
   readonly visibilityTimeout?: Duration;
@@ -122,6 +123,7 @@ export class WebhookProcessor extends Construct {
       ? { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: props.encryptionKey }
       : { encryption: sqs.QueueEncryption.SQS_MANAGED };
     const functionTimeout = props.handler instanceof lambda.Function ? props.handler.timeout ?? LAMBDA_DEFAULT_TIMEOUT : DEFAULT_FUNCTION_TIMEOUT;
+    if (props.handler instanceof lambda.Function) checkVisibilityTimeout(this, props.visibilityTimeout, functionTimeout);
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       fifo: true,
@@ -299,6 +301,27 @@ export function grantKeyThroughService(
     resourceArns: [key.keyArn],
     conditions: { StringEquals: { 'kms:ViaService': `${service}.${stack.region}.${stack.urlSuffix}`, ...encryptionContext } },
   });
+}
+
+/**
+ * A message must stay invisible for as long as an invocation may still be working on it: with a
+ * visibility timeout shorter than the function timeout, SQS hands a message that is still being
+ * processed to a second invocation, which then waits on the first one's idempotency lease and burns
+ * a receive. AWS recommends six times the function timeout (retries within one batch, and the event
+ * source mapping's own polling), so anything less is warned about.
+ */
+function checkVisibilityTimeout(scope: Construct, visibilityTimeout: Duration | undefined, functionTimeout: Duration): void {
+  if (visibilityTimeout === undefined || Token.isUnresolved(visibilityTimeout.toSeconds()) || Token.isUnresolved(functionTimeout.toSeconds())) return;
+  const visible = visibilityTimeout.toSeconds();
+  const timeout = functionTimeout.toSeconds();
+  if (visible < timeout) {
+    throw new HardenedWebhooksValidationError('addProcessor', [
+      `visibilityTimeout must be at least the function's timeout (${timeout} s); got ${visible} s: a message still being processed would be handed to a second invocation`,
+    ]);
+  }
+  if (visible < 6 * timeout) {
+    Annotations.of(scope).addWarningV2('hardened-webhooks:visibilityTimeout', `visibilityTimeout is ${visible} s, less than six times the function's timeout (${6 * timeout} s) that AWS recommends for an SQS event source; a slow batch may be delivered again while it runs.`);
+  }
 }
 
 function validateProcessorOptions(props: ProcessorOptions): void {

@@ -60,16 +60,16 @@ export function webhookProcessor(handler: WebhookHandler, options: WebhookProces
   const processorName = options.processorName ?? process.env[ENV.PROCESSOR_NAME];
   if (!processorName) throw new ProcessorConfigError(`no processor name: set ${ENV.PROCESSOR_NAME} or options.processorName`);
   const persistenceStore = options.persistenceStore ?? dynamoDbStore(options);
-  const config = new IdempotencyConfig({
+  const settings = {
     // The provider's event ID from the envelope: the same event is one record whatever SQS message
     // carried it (a redrive or a re-send after the 5-minute FIFO window has a new deduplication ID).
     eventKeyJmesPath: 'powertools_json(body).id',
     throwOnNoIdempotencyKey: true,
     expiresAfterSeconds: options.completedRecordTtlSeconds ?? (Number(process.env[ENV.PROCESSOR_RECORD_TTL_SECONDS]) || SEVEN_DAYS),
-  });
+  };
+  const keyPrefix = `${KEY_PREFIX.PROCESSOR}${processorName}`;
   const metrics = options.metrics ?? defaultMetricsSink();
   const dimensions = [{ [DIMENSIONS.PROCESSOR]: processorName }];
-  let currentContext: Context | undefined;
   // A metric that cannot be written must not fail the record: after a success that would run the
   // handler again on every retry.
   const count = (name: string) => {
@@ -80,21 +80,23 @@ export function webhookProcessor(handler: WebhookHandler, options: WebhookProces
     }
   };
   // Counted inside the idempotent function: a duplicate that is skipped is neither processed nor failed again.
-  const runOnce = makeIdempotent(async (record: SQSRecord): Promise<void> => {
+  const handleRecord = async (record: SQSRecord, context: Context): Promise<void> => {
     try {
-      await handler(toWebhookEvent(record), currentContext as Context);
+      await handler(toWebhookEvent(record), context);
     } catch (error) {
       count(METRICS.PROCESSOR_FAILURES);
       throw error;
     }
     count(METRICS.PROCESSED);
-  }, { persistenceStore, config, keyPrefix: `${KEY_PREFIX.PROCESSOR}${processorName}` });
-  const batch = new SqsFifoPartialProcessorAsync();
+  };
 
   return async (event, context) => {
-    currentContext = context;
-    config.registerLambdaContext(context);
-    return processPartialResponse(event, runOnce, batch, { context, skipGroupOnError: true, throwOnFullBatchFailure: false });
+    // A configuration and a batch processor per invocation: the in-progress lease is this
+    // invocation's own remaining time, and the batch's state its own, even where invocations overlap
+    // in one process (tests, the local harness) rather than one per execution environment.
+    const config = new IdempotencyConfig({ ...settings, lambdaContext: context });
+    const runOnce = makeIdempotent((record: SQSRecord) => handleRecord(record, context), { persistenceStore, config, keyPrefix });
+    return processPartialResponse(event, runOnce, new SqsFifoPartialProcessorAsync(), { context, skipGroupOnError: true, throwOnFullBatchFailure: false });
   };
 }
 

@@ -1,5 +1,6 @@
 import { Duration, RemovalPolicy, Size, Stack } from 'aws-cdk-lib';
-import { Match } from 'aws-cdk-lib/assertions';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { ENV, TABLE, UNSET_SECRET_PLACEHOLDER, type VerifierConfig } from '../../lambda/shared/contract';
@@ -288,6 +289,17 @@ describe('HardenedWebhookEndpoint: prop validation names the prop and the bad va
   ])('addProcessor %o', (options, message) => {
     const { stack, endpoint } = endpointStack({ provider });
     expect(() => endpoint.addProcessor(placeholderFunction(stack, 'Fn'), options)).toThrow(message);
+  });
+
+  test('visibilityTimeout shorter than the function timeout is refused; below six times it, synth warns', () => {
+    const { stack, endpoint } = endpointStack({ provider });
+    const fn = (id: string) => new lambda.Function(stack, id, { runtime: lambda.Runtime.NODEJS_24_X, handler: 'index.handler', code: lambda.Code.fromInline('x'), timeout: Duration.seconds(30) });
+    expect(() => endpoint.addProcessor(fn('Short'), { name: 'short', visibilityTimeout: Duration.seconds(29) }))
+      .toThrow(/visibilityTimeout must be at least the function's timeout \(30 s\); got 29 s/);
+    endpoint.addProcessor(fn('Tight'), { name: 'tight', visibilityTimeout: Duration.seconds(60) });
+    endpoint.addProcessor(fn('Roomy'), { name: 'roomy', visibilityTimeout: Duration.seconds(180) });
+    const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('visibilityTimeout is'));
+    expect(warnings.map((w) => [w.id, String(w.entry.data)])).toEqual([[expect.stringContaining('tight'), expect.stringContaining('visibilityTimeout is 60 s, less than six times the function\'s timeout (180 s)')]]);
   });
 
   test('processor names must be unique', () => {

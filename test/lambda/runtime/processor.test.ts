@@ -40,6 +40,26 @@ function processor(name: string, handler: (event: WebhookEvent) => Promise<void>
   return webhookProcessor(handler, { tableName, processorName: name, dynamoDbClient: client });
 }
 
+/** Resolves when `condition` holds, checking every 10 ms; fails after 10 s. */
+async function until(condition: () => boolean | Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met within 10 s');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** Waits for the in-progress record of the processor (each test here has its own name and one event) and returns its lease end (epoch ms). */
+async function inProgressRecord(name: string): Promise<number> {
+  let lease = 0;
+  await until(async () => {
+    const item = (await recordsOf(name)).find((candidate) => candidate[TABLE.POWERTOOLS_STATUS]?.S === 'INPROGRESS');
+    lease = Number(item?.[TABLE.POWERTOOLS_IN_PROGRESS_EXPIRY]?.N ?? 0);
+    return lease > 0;
+  });
+  return lease;
+}
+
 async function recordsOf(name: string) {
   const scan = await client.send(new ScanCommand({ TableName: tableName, ConsistentRead: true }));
   return (scan.Items ?? []).filter((item) => item[TABLE.PARTITION_KEY].S?.startsWith(`${KEY_PREFIX.PROCESSOR}${name}#`));
@@ -90,16 +110,49 @@ describe('webhookProcessor', () => {
       if (calls === 1) await hung; // the first invocation "dies" mid-work
     });
     const first = run(batch(record('evt_lease')), context(300));
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    const lease = await inProgressRecord('lease');
     // Inside the lease: the redelivery must not run the handler a second time concurrently.
     expect((await run(batch(record('evt_lease')), context())).batchItemFailures).toHaveLength(1);
     expect(calls).toBe(1);
-    await new Promise((resolve) => setTimeout(resolve, 400));
-    // Lease expired (the dead invocation's remaining time is over): SQS redelivery completes the work.
+    // Lease over (the dead invocation's remaining time has passed): SQS redelivery completes the work.
+    await until(() => Date.now() > lease);
     expect((await run(batch(record('evt_lease')), context())).batchItemFailures).toEqual([]);
     expect(calls).toBe(2);
     release();
     await first;
+  });
+
+  test('overlapping deliveries of one event: the lease is the running invocation\'s own remaining time, and the handler runs once', async () => {
+    // Stands for a visibility timeout shorter than the work: SQS hands the message to a second
+    // invocation while the first still runs (in AWS, in another execution environment; here the two
+    // share one process, so the runtime must keep each invocation's state — its context, its batch — apart).
+    const runs: number[] = [];
+    let release!: () => void;
+    const working = new Promise<void>((resolve) => { release = resolve; });
+    const run = processor('overlap', async (event, lambdaContext) => {
+      if (event.id !== 'evt_overlap') return;
+      runs.push(lambdaContext.getRemainingTimeInMillis());
+      await working;
+    });
+    // GIVEN invocation A, with a minute left, and invocation B, with a second left, started together;
+    // B reaches the shared event only after another record, so A normally claims it first
+    const startedAt = Date.now();
+    const a = run(batch(record('evt_overlap')), context(60_000));
+    const b = run(batch(record('evt_before', 'g2'), record('evt_overlap')), context(1_000));
+    // WHEN one of them has left the event to the other (which is still working on it)
+    const loser = await Promise.race([a, b]);
+    expect(loser.batchItemFailures).toHaveLength(1);
+    // THEN the one running the handler holds the only in-progress record, leased for its own remaining time
+    await until(() => runs.length === 1);
+    const lease = await inProgressRecord('overlap');
+    expect(lease).toBeGreaterThanOrEqual(startedAt + runs[0] - 1_000);
+    expect(lease).toBeLessThanOrEqual(Date.now() + runs[0]);
+    release();
+    const outcomes = await Promise.all([a, b]);
+    // AND the later delivery of the event left aside finds it completed: one run in all
+    expect(outcomes.map((outcome) => outcome.batchItemFailures.length).sort()).toEqual([0, 1]);
+    expect((await run(batch(record('evt_overlap')), context(1_000))).batchItemFailures).toEqual([]);
+    expect(runs).toHaveLength(1);
   });
 
   test('FIFO: a failure stops its message group (later messages fail too, in order) while other groups go on', async () => {
