@@ -104,6 +104,8 @@ export interface HarnessOptions {
    * does not do faithfully. @default true
    */
   readonly sqsDeduplication?: boolean;
+  /** The emulated deduplication window, e.g. short to test what happens once it has passed. @default 300000 (5 minutes, as SQS) */
+  readonly sqsDeduplicationWindowMs?: number;
   /** `AWS_MAX_ATTEMPTS` for hosted functions' SDK clients. @default - the SDK's default (3) */
   readonly sdkMaxAttempts?: number;
   /** Enforce the stage's throttling (token bucket: rate and burst from the template). @default false */
@@ -253,7 +255,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   const logs: LogEntry[] = [];
   const metrics = new Map<string, number>();
   const clock = new SandboxClock();
-  const proxy = AwsProxy.start({ target: emulatorEndpoint, seed: options.seed });
+  const proxy = AwsProxy.start({ target: emulatorEndpoint, seed: options.seed, deduplicationWindowMs: options.sqsDeduplicationWindowMs });
   try {
     if (options.sqsDeduplication ?? true) {
       for (const queue of resources.queues.values()) {

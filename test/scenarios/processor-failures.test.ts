@@ -14,21 +14,26 @@ describe('scenario f: processor failures', () => {
   let harness: Harness;
   const attempts: AttemptLog = new Map();
   const effectAt = new Map<string, number>();
-  const attemptTimes = new Map<string, number[]>();
+  /** Every attempt of the fulfilment processor, in the order it saw them. */
+  const seen: Array<{ id: string; group: string; attempt: number; at: number; dlqDepth?: number }> = [];
+  const attemptTimes = (id: string) => seen.filter((entry) => entry.id === id).map((entry) => entry.at);
   let poisonId = '';
+  /** While set, each fulfilment attempt also records how many messages this dead-letter queue held when it began. */
+  let watchedDlq: string | undefined;
 
   beforeAll(async () => {
     effects = await EffectsTable.create();
     const { stack } = endpointStack({}, [{ name: 'fulfilment', eventTypes: ['payment_intent.*'], maxReceiveCount: 3 }, { name: 'audit' }]);
-    const record = (key: string) => attemptTimes.set(key, [...(attemptTimes.get(key) ?? []), Date.now()]);
     harness = await startHarness({
       stack,
       poller: { retryVisibilityTimeoutSeconds: 1 },
       processors: {
         fulfilment: countingProcessor(effects, {
           attempts,
-          behaviour: (event, attempt) => {
-            record(`fulfilment#${event.id}`);
+          behaviour: async (event, attempt) => {
+            const entry: (typeof seen)[number] = { id: event.id, group: event.delivery.groupId ?? '', attempt, at: Date.now() };
+            seen.push(entry);
+            if (watchedDlq) entry.dlqDepth = await queueDepth(harness.aws.sqs, watchedDlq);
             if (event.id === poisonId) throw new Error('poison: always fails');
             if (event.json<{ metadata?: { flaky?: boolean } }>().metadata?.flaky && attempt <= 2) throw new Error(`flaky: attempt ${attempt} fails`);
           },
@@ -83,7 +88,7 @@ describe('scenario f: processor failures', () => {
     expect(Number(dead[0].Attributes?.ApproximateReceiveCount)).toBeGreaterThanOrEqual(3);
 
     // Other groups were processed once each, while the poison message was still being retried.
-    const lastPoisonAttempt = Math.max(...(attemptTimes.get(`fulfilment#${poison.id}`) ?? [0]));
+    const lastPoisonAttempt = Math.max(...attemptTimes(poison.id));
     for (const { id } of others) {
       expect(await effects.count('fulfilment', id)).toBe(1);
       expect(effectAt.get(`fulfilment#${id}`)).toBeLessThan(lastPoisonAttempt);
@@ -94,22 +99,56 @@ describe('scenario f: processor failures', () => {
     expect(await queueDepth(harness.aws.sqs, harness.processors.fulfilment.queue.url)).toBe(0);
   }, 60_000);
 
-  test('FIFO with the default batch size of 1: a message behind a poison message of its group waits, then runs once; only the poison reaches the DLQ', async () => {
-    // Disable the fulfilment event source mapping while both are sent, so that both are queued together (as under load).
+  test('FIFO with the default batch size of 1: messages behind a poison message of its group wait until it has left for the DLQ, then run once each, in order; other groups go ahead', async () => {
+    const deadLetterQueue = harness.processors.fulfilment.deadLetterQueue?.url ?? '';
+    expect(await queueDepth(harness.aws.sqs, deadLetterQueue)).toBe(0);
+    // GIVEN, queued together while the fulfilment event source mapping is disabled (as under load), in this
+    // order: a poison message, a message of its group, one of another group, another of its group, one more of another group
     const poller = harness.processors.fulfilment.poller;
     await poller?.stop();
     const poison = stripeEvent(undefined, { customer: 'cus_blocked' });
     poisonId = poison.id;
     expect((await harness.post({ body: poison.body, headers: stripeHeaders(poison.body) })).status).toBe(200);
-    const behind = await deliver({ customer: 'cus_blocked' });
-    poller?.start();
-    await harness.waitForIdle({ timeoutMs: 30_000 });
+    const behind1 = await deliver({ customer: 'cus_blocked' });
+    const other1 = await deliver({ customer: 'cus_free_1' });
+    const behind2 = await deliver({ customer: 'cus_blocked' });
+    const other2 = await deliver({ customer: 'cus_free_2' });
+    // WHEN the mapping is enabled again
+    const from = seen.length;
+    watchedDlq = deadLetterQueue;
+    try {
+      poller?.start();
+      await harness.waitForIdle({ timeoutMs: 30_000 });
+    } finally {
+      watchedDlq = undefined;
+    }
+    const log = seen.slice(from);
+    const first = (id: string) => {
+      const entry = log.find((candidate) => candidate.id === id);
+      if (!entry) throw new Error(`the processor never saw ${id}`);
+      return entry;
+    };
 
-    // Order within the group held: it ran only after the poison message left the queue, and exactly once.
-    expect(attempts.get(`fulfilment#${behind.id}`)).toBe(1);
-    expect(await effects.count('fulfilment', behind.id)).toBe(1);
-    const dead = await drain(harness.aws.sqs, harness.processors.fulfilment.deadLetterQueue?.url ?? '');
+    // THEN the poison message's group ran in send order: its maxReceiveCount (3) attempts, then each message behind it once
+    expect(log.filter((entry) => entry.group === 'cus_blocked').map((entry) => entry.id)).toEqual([poison.id, poison.id, poison.id, behind1.id, behind2.id]);
+    // AND no later message of the group ran before the poison message had left the queue: when the first one
+    // began, the poison message's last attempt was over and it was in the DLQ
+    const lastPoisonAttempt = Math.max(...log.filter((entry) => entry.id === poison.id).map((entry) => entry.at));
+    expect(first(behind1.id).at).toBeGreaterThan(lastPoisonAttempt);
+    expect(first(behind1.id).dlqDepth).toBe(1);
+    // AND the other groups, queued behind the poison message, were not blocked: they ran while it was still being retried
+    for (const other of [other1, other2]) {
+      expect(first(other.id).dlqDepth).toBe(0);
+      expect(first(other.id).at).toBeLessThan(first(behind1.id).at);
+    }
+    // AND everything but the poison message ran once, on its first attempt; only the poison message is in the DLQ
+    for (const { id } of [behind1, behind2, other1, other2]) {
+      expect(attempts.get(`fulfilment#${id}`)).toBe(1);
+      expect(await effects.count('fulfilment', id)).toBe(1);
+      expect(await effects.count('audit', id)).toBe(1);
+    }
+    expect(await effects.count('fulfilment', poison.id)).toBe(0);
+    const dead = await drain(harness.aws.sqs, deadLetterQueue);
     expect(dead.map((message) => (JSON.parse(message.Body ?? '{}') as WebhookEnvelope).id)).toEqual([poison.id]);
-    expect(await effects.count('audit', behind.id)).toBe(1);
   }, 60_000);
 });
