@@ -48,6 +48,12 @@ export interface CallRecord {
   readonly resource?: string;
   outcome: CallOutcome;
   status?: number;
+  /**
+   * The caller closed the connection before the proxy answered: its SDK gave up (a request
+   * timeout, e.g. the verifier's 2 s). The call may still have reached the emulator and taken
+   * effect; the caller saw an error. Calls the proxy itself dropped (faults, kills) are not counted.
+   */
+  abandoned?: boolean;
 }
 
 /** Selects calls by caller, role, service and operation (all optional; strings match exactly). */
@@ -61,6 +67,8 @@ export interface CallFilter {
   readonly resource?: string;
   /** Only calls with these outcomes. @default - every outcome */
   readonly outcome?: CallOutcome | readonly CallOutcome[];
+  /** Only calls the caller gave up on (true) or did not (false). @default - both */
+  readonly abandoned?: boolean;
 }
 
 /** A call as a fault predicate sees it, with its parsed JSON input. */
@@ -86,7 +94,13 @@ export type FaultAction =
    * deduplication layer for SendMessage), then the connection is destroyed before the answer reaches
    * the caller. The SDK sees a network error and retries a call that already took effect.
    */
-  | { readonly type: 'lose-response' };
+  | { readonly type: 'lose-response' }
+  /**
+   * A late answer: the call is applied at once (forwarded to the emulator), and its answer is held
+   * until the fault is healed — the emulator has acted, the caller does not know it yet (what a
+   * starved event loop does to an answer that has arrived).
+   */
+  | { readonly type: 'hold-response' };
 
 /** A fault to inject. */
 export interface FaultSpec extends CallFilter {
@@ -345,9 +359,17 @@ export class AwsProxy {
       outcome: 'forwarded',
     };
     this.calls.push(record);
+    let droppedByProxy = false;
+    const drop = () => {
+      droppedByProxy = true;
+      request.socket.destroy();
+    };
+    response.once('close', () => {
+      if (!response.writableFinished && !droppedByProxy) record.abandoned = true;
+    });
     if (listener.killed) {
       record.outcome = 'killed';
-      request.socket.destroy();
+      drop();
       return;
     }
 
@@ -369,7 +391,7 @@ export class AwsProxy {
           return;
         case 'reset':
           record.outcome = 'reset';
-          request.socket.destroy();
+          drop();
           return;
         case 'hang': {
           record.outcome = 'hang';
@@ -382,7 +404,7 @@ export class AwsProxy {
             });
           });
           if (!healed || listener.killed || (action.onHeal ?? 'reset') === 'reset') {
-            request.socket.destroy();
+            drop();
             return;
           }
           break;
@@ -390,19 +412,38 @@ export class AwsProxy {
         case 'delay':
           await new Promise((resolve) => setTimeout(resolve, action.ms));
           if (listener.killed) {
-            request.socket.destroy();
+            drop();
             return;
           }
           break;
+        case 'hold-response': {
+          const released = new Promise<void>((resolve) => fault.held.add(resolve));
+          const writeHead = response.writeHead.bind(response) as (...args: unknown[]) => http.ServerResponse;
+          const end = response.end.bind(response) as (...args: unknown[]) => http.ServerResponse;
+          let head: unknown[] = [];
+          response.writeHead = ((...args: unknown[]) => {
+            head = args;
+            return response;
+          }) as typeof response.writeHead;
+          response.end = ((...args: unknown[]) => {
+            void released.then(() => {
+              if (response.destroyed) return;
+              if (head.length > 0) writeHead(...head);
+              end(...args);
+            });
+            return response;
+          }) as typeof response.end;
+          break;
+        }
         case 'lose-response': {
           record.outcome = 'response-lost';
           // Whatever path answers the call below, its answer never leaves: the socket goes instead.
-          const drop = (): http.ServerResponse => {
-            request.socket.destroy();
+          const lose = (): http.ServerResponse => {
+            drop();
             return response;
           };
-          response.writeHead = drop as typeof response.writeHead;
-          response.end = drop as typeof response.end;
+          response.writeHead = lose as typeof response.writeHead;
+          response.end = lose as typeof response.end;
           break;
         }
       }
@@ -529,6 +570,7 @@ function matches(call: CallRecord, filter: CallFilter): boolean {
   if (filter.operation !== undefined && !(typeof filter.operation === 'string' ? call.operation === filter.operation : filter.operation.includes(call.operation))) return false;
   if (filter.resource !== undefined && call.resource !== filter.resource) return false;
   if (filter.outcome !== undefined && !(typeof filter.outcome === 'string' ? call.outcome === filter.outcome : filter.outcome.includes(call.outcome))) return false;
+  if (filter.abandoned !== undefined && (call.abandoned === true) !== filter.abandoned) return false;
   return true;
 }
 

@@ -32,7 +32,7 @@ export interface ProcessorContext {
   readonly deadLetterQueueUrl?: string;
   /** The processor function's environment from the template, references resolved. */
   readonly environment: Readonly<Record<string, string>>;
-  /** A DynamoDB client whose calls go through the proxy as `processor:<name>`. */
+  /** A DynamoDB client whose calls go through the proxy as `processor:<name>#<environment>` (cut off when that execution environment is stopped). */
   readonly dynamoDbClient: DynamoDBClient;
   /** Endpoint, region and credentials for more clients counted as this processor. */
   readonly clientConfig: AwsClientConfig;
@@ -41,7 +41,7 @@ export interface ProcessorContext {
 /**
  * How the harness runs a processor function:
  * - a handler function (called in-process for every batch);
- * - `{ create }`: a factory called once the emulated resources exist (to pass the table name and a
+ * - `{ create }`: a factory called for each execution environment, once the emulated resources exist (to pass the table name and a
  *   client to `webhookProcessor`);
  * - `{ bundle }`: a built bundle, run like the Lambda runtime would (fresh module per execution
  *   environment, the template's environment variables).
@@ -470,10 +470,15 @@ async function processorCode(
 ): Promise<FunctionCode> {
   if (typeof supplied === 'function') return { handler: supplied as LambdaHandler };
   if ('bundle' in supplied) return { bundleFile: supplied.bundle, exportName: supplied.exportName ?? 'handler' };
-  const endpoint = await proxy.endpointFor({ id: `processor:${base.name}`, role: 'processor', owner: base.name });
-  const clientConfig: AwsClientConfig = { endpoint, region, credentials: CREDENTIALS };
-  const handler = supplied.create({ ...base, clientConfig, dynamoDbClient: new DynamoDBClient(clientConfig) });
-  return { handler: handler as LambdaHandler };
+  // Built per execution environment, its clients on the environment's own endpoint: a timed-out
+  // invocation is cut off from AWS as Lambda stops it, rather than finishing in the background.
+  void proxy;
+  return {
+    perEnvironment: ({ endpoint }) => {
+      const clientConfig: AwsClientConfig = { endpoint, region, credentials: CREDENTIALS };
+      return supplied.create({ ...base, clientConfig, dynamoDbClient: new DynamoDBClient(clientConfig) }) as LambdaHandler;
+    },
+  };
 }
 
 /** Builds the REST API emulation for the API whose method integrates `verifierLogicalId`. */

@@ -12,7 +12,13 @@ export type LambdaHandler<E = unknown, R = unknown> = (event: E, context: Contex
 /** The function's code: a built bundle run like the Lambda runtime would, or a function supplied in-process. */
 export type FunctionCode =
   | { readonly bundleFile: string; readonly exportName: string }
-  | { readonly handler: LambdaHandler };
+  | { readonly handler: LambdaHandler }
+  /**
+   * A handler built for each execution environment, given the environment's own endpoint at the
+   * proxy: when the environment is stopped (a timeout) its AWS calls are cut off, as a bundle's are,
+   * instead of the stopped invocation finishing its batch in the background.
+   */
+  | { readonly perEnvironment: (environment: { readonly endpoint: string }) => LambdaHandler };
 
 /** One function of the template, as the harness hosts it. */
 export interface FunctionDefinition {
@@ -230,6 +236,8 @@ export class LambdaFunctionHost {
     let handler: LambdaHandler;
     if ('handler' in definition.code) {
       handler = definition.code.handler;
+    } else if ('perEnvironment' in definition.code) {
+      handler = definition.code.perEnvironment({ endpoint });
     } else {
       const env = this.environmentVariables(endpoint, id);
       handler = loadBundle({

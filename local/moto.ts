@@ -46,6 +46,15 @@ export async function freePort(): Promise<number> {
  *   one at a time while it scans the queue, so the group's *second* message is delivered before
  *   the first. SQS releases them all and delivers the group in order. The patch releases every
  *   expired in-flight message before the scan.
+ * - SQS DeleteMessage lost concurrent sends. Moto's `Queue.delete_message` scans the queue's
+ *   message list, builds a new list without the deleted message and assigns it back. The server
+ *   runs each request on its own thread, and the scan yields the GIL (it calls Python code per
+ *   message), so two deletes overlap: the later-finishing one assigns a list built from the old
+ *   list, which drops every message another thread appended in the meantime (a SendMessage that
+ *   answered 200 with a MessageId — the message is gone, never received, not in the dead-letter
+ *   queue) and brings back the message the other delete removed (a redelivery). SQS loses
+ *   nothing. The patch removes the matched messages from the live list in place. Reproduced step
+ *   by step in test/harness/moto-patches.test.ts.
  * - Speed, no change in behaviour: moto's `unix_time()` builds datetimes to read the clock, and
  *   every SendMessage computes the queue's attributes three times, each scanning every message
  *   several times with that clock — so sending slows down as the queue grows (about 40 sends/s
@@ -84,6 +93,20 @@ def _receive_message_in_group_order(self, queue_name, *args, **kwargs):
             queue.pending_messages.discard(message)
     return _original_receive_message(self, queue_name, *args, **kwargs)
 _sqs_models.SQSBackend.receive_message = _receive_message_in_group_order
+def _delete_message_in_place(self, receipt_handle):
+    if receipt_handle in self.deleted_messages:
+        return
+    matched = [message for message in list(self._messages) if message.had_receipt_handle(receipt_handle)]
+    if not matched:
+        raise _sqs_models.ReceiptHandleIsInvalid()
+    for message in matched:
+        self.pending_messages.discard(message)
+        self.deleted_messages.update(message.all_receipt_handles)
+        try:
+            self._messages.remove(message)
+        except ValueError:
+            pass
+_sqs_models.Queue.delete_message = _delete_message_in_place
 `;
 
 /** The Python interpreter of the .venv that holds moto. */

@@ -171,6 +171,7 @@ export class SqsEventSourcePoller {
     }
     this.active++;
     this.stats.peakConcurrency = Math.max(this.stats.peakConcurrency, this.active);
+    const held = new Set(groups);
     try {
       const event: SQSEvent = { Records: messages.map((message) => this.toRecord(message)) };
       this.stats.invocations++;
@@ -182,18 +183,27 @@ export class SqsEventSourcePoller {
       if (failed.size === messages.length) this.stats.failedInvocations++;
       this.stats.failedRecords += failed.size;
       const succeeded = messages.filter((message) => !failed.has(message.MessageId ?? ''));
+      // A group whose records all succeeded is free at SQS the moment the delete lands, before its
+      // answer is back here: stop counting it in flight before sending the delete, or a starved
+      // event loop that handles another poller's receive first reports a violation SQS never made.
+      for (const group of groups) {
+        if (!messages.some((message) => message.Attributes?.MessageGroupId === group && failed.has(message.MessageId ?? ''))) this.releaseGroup(group, held);
+      }
       await this.deleteMessages(succeeded);
       if (failed.size > 0 && this.options.retryVisibilityTimeoutSeconds !== undefined) {
         await this.changeVisibility(messages.filter((message) => failed.has(message.MessageId ?? '')), this.options.retryVisibilityTimeoutSeconds);
       }
     } finally {
       this.active--;
-      for (const group of groups) {
-        const count = (this.groupsInFlight.get(group) ?? 1) - 1;
-        if (count <= 0) this.groupsInFlight.delete(group);
-        else this.groupsInFlight.set(group, count);
-      }
+      for (const group of [...held]) this.releaseGroup(group, held);
     }
+  }
+
+  private releaseGroup(group: string, held: Set<string>): void {
+    if (!held.delete(group)) return;
+    const count = (this.groupsInFlight.get(group) ?? 1) - 1;
+    if (count <= 0) this.groupsInFlight.delete(group);
+    else this.groupsInFlight.set(group, count);
   }
 
   /**

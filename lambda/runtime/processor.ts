@@ -94,10 +94,26 @@ export function webhookProcessor(handler: WebhookHandler, options: WebhookProces
     // A configuration and a batch processor per invocation: the in-progress lease is this
     // invocation's own remaining time, and the batch's state its own, even where invocations overlap
     // in one process (tests, the local harness) rather than one per execution environment.
-    const config = new IdempotencyConfig({ ...settings, lambdaContext: context });
+    // Powertools also registers the context the batch passes on with each record: the same one.
+    const leased = withLeaseFloor(context);
+    const config = new IdempotencyConfig({ ...settings, lambdaContext: leased });
     const runOnce = makeIdempotent((record: SQSRecord) => handleRecord(record, context), { persistenceStore, config, keyPrefix });
-    return processPartialResponse(event, runOnce, new SqsFifoPartialProcessorAsync(), { context, skipGroupOnError: true, throwOnFullBatchFailure: false });
+    return processPartialResponse(event, runOnce, new SqsFifoPartialProcessorAsync(), { context: leased, skipGroupOnError: true, throwOnFullBatchFailure: false });
   };
+}
+
+/**
+ * The context Powertools takes the in-progress lease from. Powertools stores no lease at all when
+ * the remaining time is 0 (an invocation at its deadline, about to be stopped): that claim would
+ * block every redelivery of the event until the record expires (days), and the message would end
+ * in the dead-letter queue unprocessed. With at least 1 ms the lease ends with the invocation.
+ */
+function withLeaseFloor(context: Context): Context {
+  return new Proxy(context, {
+    get: (target, property, receiver) => (property === 'getRemainingTimeInMillis'
+      ? () => Math.max(1, target.getRemainingTimeInMillis())
+      : Reflect.get(target, property, receiver) as unknown),
+  });
 }
 
 function dynamoDbStore(options: WebhookProcessorOptions): DynamoDBPersistenceLayer {

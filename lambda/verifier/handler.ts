@@ -64,7 +64,7 @@ export function createVerifier(config: VerifierConfig, deps: VerifierDependencie
     try {
       secrets = (await deps.secrets.active()).values;
     } catch (error) {
-      return refuse(503, ERROR_CODES.SECRET_UNAVAILABLE, 'signing secret could not be read; retry later', { cause: describe(error) });
+      return refuse(503, ERROR_CODES.SECRET_UNAVAILABLE, 'signing secret could not be read; retry later', { cause: describe(error instanceof DownstreamError ? error.cause : error) });
     }
     if (secrets.length === 0) return refuse(503, ERROR_CODES.SECRET_UNAVAILABLE, 'signing secret is not set; retry later');
 

@@ -116,6 +116,30 @@ describe('AwsProxy: counting and faults between the SDK and moto', () => {
     expect(proxy.count({ caller: 'victim', outcome: 'forwarded' })).toBe(0);
     victim.destroy();
   });
+
+  test('a call its caller gave up on (SDK request timeout) is recorded as abandoned; it may still take effect', async () => {
+    // The verifier's client settings: the SDK abandons a call after its request timeout. Under CPU
+    // starvation a slow emulator does what this delayed call does: the sender then gets a 503 that
+    // no injected fault explains (the soak counts these calls), while the write itself happened.
+    const impatient = new DynamoDBClient({
+      endpoint: await proxy.endpointFor({ id: 'impatient', role: 'verifier' }), region, credentials, maxAttempts: 1,
+      requestHandler: { requestTimeout: 100, throwOnRequestTimeout: true },
+    });
+    proxy.inject({ caller: 'impatient', action: { type: 'delay', ms: 1000 }, times: 1 });
+    const id = randomUUID();
+    const outcome = await impatient.send(new PutItemCommand({ TableName: table, Item: { id: { S: id } } })).then(() => 'ok', (error: Error) => error.name);
+    expect(outcome).not.toBe('ok');
+    const [late] = proxy.calls.filter((call) => call.caller === 'impatient');
+    while (late.status === undefined) await new Promise((resolve) => setTimeout(resolve, 20)); // until the late forward is answered
+    expect(late).toMatchObject({ outcome: 'forwarded', status: 200, abandoned: true });
+    const { Item } = await dynamo.send(new GetItemCommand({ TableName: table, Key: { id: { S: id } } }));
+    expect(Item?.id.S).toBe(id);
+    await impatient.send(new PutItemCommand({ TableName: table, Item: { id: { S: `${id}-2` } } }));
+    expect(proxy.count({ caller: 'impatient', abandoned: true })).toBe(1);
+    expect(proxy.count({ caller: 'impatient', abandoned: false })).toBe(1);
+    expect(proxy.count({ caller: 'tester', abandoned: true })).toBe(0);
+    impatient.destroy();
+  });
 });
 
 describe('AwsProxy: SQS FIFO deduplication window', () => {

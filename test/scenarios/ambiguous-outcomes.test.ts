@@ -219,7 +219,8 @@ describe('ambiguous outcomes in the processor runtime (Powertools idempotency re
   let harness: Harness;
   const attempts: AttemptLog = new Map();
   const tokenArns: Record<string, string> = {};
-  let fulfilmentTokens: ScopedTokens | undefined;
+  /** One per execution environment the harness started for the fulfilment processor. */
+  const fulfilmentTokens: ScopedTokens[] = [];
 
   /**
    * The runtime as a deployed processor uses it: `webhookProcessor` (Powertools idempotency on the
@@ -236,10 +237,7 @@ describe('ambiguous outcomes in the processor runtime (Powertools idempotency re
           metrics: { count: () => undefined },
         })
         : undefined;
-      if (tokens) {
-        fulfilmentTokens = tokens;
-        Object.assign(tokenArns, JSON.parse(context.environment[ENV.TOKENS] ?? '{}'));
-      }
+      if (tokens) fulfilmentTokens.push(tokens);
       const handler: WebhookHandler = async (event) => {
         const attemptKey = `${context.name}#${event.id}`;
         const attempt = (attempts.get(attemptKey) ?? 0) + 1;
@@ -265,6 +263,9 @@ describe('ambiguous outcomes in the processor runtime (Powertools idempotency re
     // function's — a redelivery never meets a lease that is still running.
     harness = await startHarness({ stack, processorTimeoutMs: 2_000, poller: { retryVisibilityTimeoutSeconds: 2 }, processors: { fulfilment: processor(true), audit: processor(false) } });
     await harness.setSigningSecret(STRIPE_SECRET);
+    // Processors are built per execution environment, at their first invocation: the token's ARN is
+    // read from the function's environment as the template resolves it.
+    Object.assign(tokenArns, JSON.parse(harness.processors.fulfilment.function?.definition.environment[ENV.TOKENS] ?? '{}'));
     expect(Object.keys(tokenArns)).toEqual(['orders-write']);
     await harness.aws.secretsManager.send(new PutSecretValueCommand({
       SecretId: tokenArns['orders-write'],
@@ -355,7 +356,7 @@ describe('ambiguous outcomes in the processor runtime (Powertools idempotency re
 
   test('the GetSecretValue of the scoped token applied, its answer lost: the SDK\'s retry reads the token; processed once with it', async () => {
     // GIVEN the token cache is cold and the fulfilment processor's GetSecretValue answer is lost once
-    fulfilmentTokens?.invalidate();
+    for (const tokens of fulfilmentTokens) tokens.invalidate();
     const fault = harness.proxy.inject({
       role: 'processor', owner: 'fulfilment', service: 'secretsmanager', operation: 'GetSecretValue', resource: tokenArns['orders-write'], ...loseOnce,
     });

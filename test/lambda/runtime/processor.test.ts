@@ -36,7 +36,7 @@ function record(eventId: string, group = 'g1', body: unknown = { id: eventId }):
 
 const batch = (...records: SQSRecord[]): SQSEvent => ({ Records: records });
 
-function processor(name: string, handler: (event: WebhookEvent) => Promise<void> | void) {
+function processor(name: string, handler: (event: WebhookEvent, lambdaContext: Context) => Promise<void> | void) {
   return webhookProcessor(handler, { tableName, processorName: name, dynamoDbClient: client });
 }
 
