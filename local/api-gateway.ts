@@ -127,6 +127,10 @@ export class RestApiEmulator {
   /** Listens on 127.0.0.1 (port 0 picks a free port). */
   public async start(port = 0): Promise<string> {
     const server = http.createServer({ keepAlive: true, requestTimeout: 0 });
+    // Idle keep-alive sockets stay open until stop() destroys them. With Node's default 5 s timeout
+    // the server closes a socket the client's agent still holds as free; a request written to it as
+    // the close arrives fails with ECONNRESET — a test of one harness idle while others run did.
+    server.keepAliveTimeout = 0;
     server.on('connection', (socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
