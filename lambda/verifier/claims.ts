@@ -65,7 +65,9 @@ export class ClaimStore {
    */
   public async claim(subject: ClaimSubject, options: { readonly ignored?: boolean } = {}): Promise<ClaimResult> {
     const now = this.clock();
-    const binding = subject.signedContent === undefined ? undefined : claimBinding(subject);
+    // The body is hashed once: its digest is stored, and the binding is built from it.
+    const bodyDigest = subject.signedContent === undefined ? undefined : sha256(subject.body);
+    const binding = bodyDigest === undefined ? undefined : claimBinding(subject, bodyDigest);
     const item: Record<string, AttributeValue> = {
       [TABLE.PARTITION_KEY]: { S: claimKeyOf(subject) },
       [TABLE.STATE]: { S: options.ignored ? CLAIM_STATE.IGNORED : CLAIM_STATE.PENDING },
@@ -74,7 +76,7 @@ export class ClaimStore {
       [TABLE.TTL_ATTRIBUTE]: { N: String(this.expiry(now)) },
       [TABLE.EVENT_ID]: { S: subject.eventId.slice(0, 1024) },
       ...(subject.eventType ? { [TABLE.EVENT_TYPE]: { S: subject.eventType.slice(0, 256) } } : {}),
-      ...(binding ? { [TABLE.BINDING]: { S: binding }, [TABLE.BODY_SHA256]: { S: sha256(subject.body) } } : {}),
+      ...(binding && bodyDigest ? { [TABLE.BINDING]: { S: binding }, [TABLE.BODY_SHA256]: { S: bodyDigest } } : {}),
     };
     try {
       await this.client.send(new PutItemCommand({
@@ -89,7 +91,7 @@ export class ClaimStore {
       if (!isConditionalCheckFailure(error)) throw new DownstreamError('claim', { cause: error });
       // A write whose response was lost and that the SDK retried finds itself here: same binding, so
       // it is "unfinished" and the request goes on, rather than refusing a genuine delivery.
-      if (binding !== undefined && error.Item?.[TABLE.BINDING]?.S !== binding) return { kind: 'conflict', differs: difference(error.Item, subject) };
+      if (binding !== undefined && error.Item?.[TABLE.BINDING]?.S !== binding) return { kind: 'conflict', differs: difference(error.Item, subject, bodyDigest) };
       return error.Item?.[TABLE.STATE]?.S === CLAIM_STATE.ENQUEUED ? { kind: 'enqueued' } : { kind: 'unfinished' };
     }
   }
@@ -148,8 +150,8 @@ export function claimKeyOf(subject: Pick<ClaimSubject, 'eventId' | 'signedConten
 }
 
 /** What a request that conflicts with a content claim changed, judged from the stored claim. */
-function difference(item: Record<string, AttributeValue> | undefined, subject: ClaimSubject): 'body' | 'type' | 'id' {
-  if (item?.[TABLE.BODY_SHA256]?.S !== sha256(subject.body)) return 'body';
+function difference(item: Record<string, AttributeValue> | undefined, subject: ClaimSubject, bodyDigest: string | undefined): 'body' | 'type' | 'id' {
+  if (item?.[TABLE.BODY_SHA256]?.S !== bodyDigest) return 'body';
   if (item?.[TABLE.EVENT_TYPE]?.S !== subject.eventType?.slice(0, 256)) return 'type';
   return 'id';
 }
@@ -158,10 +160,10 @@ function sha256(data: Buffer): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-/** Who owns a content claim: the event ID, type and exact body it was made for. */
-export function claimBinding(subject: ClaimSubject): string {
-  // JSON first, then a separator JSON never ends with, then the raw body: no two subjects collide.
-  return createHash('sha256').update(JSON.stringify([subject.eventId, subject.eventType ?? null])).update('\n').update(subject.body).digest('hex');
+/** Who owns a content claim: the event ID, type and exact body (by its digest) it was made for. */
+export function claimBinding(subject: Pick<ClaimSubject, 'eventId' | 'eventType'>, bodyDigest: string): string {
+  // One JSON array: no two (ID, type, body) triples encode the same.
+  return sha256(Buffer.from(JSON.stringify([subject.eventId, subject.eventType ?? null, bodyDigest]), 'utf8'));
 }
 
 function isConditionalCheckFailure(error: unknown): error is ConditionalCheckFailedException {
