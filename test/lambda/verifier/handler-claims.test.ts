@@ -17,8 +17,7 @@ const NOW = 1_700_000_000_000;
 const SECRET = 'handler-claims-secret';
 const route = (name: string, eventTypes: string[] = []): ProcessorRoute => ({ name, queueUrl: `https://sqs.local/${name}.fifo`, eventTypes });
 
-function rig(scheme: string, routes: ProcessorRoute[], options: Record<string, unknown> = {}) {
-  const table = new MemoryDynamoDb(TABLE.PARTITION_KEY);
+function rig(scheme: string, routes: ProcessorRoute[], options: Record<string, unknown> = {}, table = new MemoryDynamoDb(TABLE.PARTITION_KEY)) {
   const sent: { queue: string; eventId: string; type?: string }[] = [];
   const failing = new Set<string>();
   const metrics: string[] = [];
@@ -101,6 +100,19 @@ describe('content claims: a replay that beats the provider\'s delivery is never 
     expect(JSON.parse(retry.body)).toMatchObject({ error: 'conflicting_replay' });
     expect(metrics).toContain('ContentReplays');
     expect(sent.map((m) => m.queue)).toEqual(['pushes']);
+  });
+
+  test('an event ignored before a processor subscribed is routed on the provider\'s retry, once, and never under another type', async () => {
+    // GIVEN a release delivery that no processor wanted (recorded IGNORED)
+    const before = rig('github', [route('pushes', ['push*'])]);
+    expect(JSON.parse((await before.handler(github('release', 'r-1'))).body)).toMatchObject({ status: 'ignored' });
+    // WHEN a release processor is deployed and GitHub redelivers the same event
+    const after = rig('github', [route('releases', ['release.*']), route('pushes', ['push*'])], {}, before.table);
+    expect(JSON.parse((await after.handler(github('release', 'r-1'))).body)).toMatchObject({ status: 'accepted' });
+    // THEN it is sent once; a further copy is a duplicate and the bytes as a push are refused
+    expect(JSON.parse((await after.handler(github('release', 'r-1'))).body)).toMatchObject({ status: 'duplicate' });
+    expect((await after.handler(github('push', 'r-2'))).statusCode).toBe(409);
+    expect(after.sent.map((m) => m.queue)).toEqual(['releases']);
   });
 
   test('the same body under only a new delivery ID (a second hook) is a plain duplicate', async () => {
