@@ -89,6 +89,12 @@ async function effects(eventId: string): Promise<number> {
   return (scan.Items ?? []).filter((item) => item.pk.S === eventId).length;
 }
 
+/** How many times the handler started for this event: an unconditional counter, so a double run shows. */
+async function runs(eventId: string): Promise<number> {
+  const item = await harness.aws.dynamoDb.send(new GetItemCommand({ TableName: effectsTable, Key: { pk: { S: `runs#${eventId}` } }, ConsistentRead: true }));
+  return Number(item.Item?.runs?.N ?? 0);
+}
+
 async function claimState(eventId: string): Promise<string | undefined> {
   const item = await harness.aws.dynamoDb.send(new GetItemCommand({ TableName: harness.table.name, Key: { [TABLE.PARTITION_KEY]: { S: claimKey(eventId) } }, ConsistentRead: true }));
   return item.Item?.[TABLE.STATE]?.S;
@@ -124,10 +130,11 @@ describe('the verifier killed at each step boundary: the sender\'s retry complet
     expect(statuses[statuses.length - 1]).toBe(200);
     expect(seenAfterKill).toBe(stateAfterKill);
     // …and the event was processed exactly once, its claim is ENQUEUED
+    expect(await runs(eventId)).toBe(1);
     expect(lines('completed', eventId)).toBe(1);
     expect(await effects(eventId)).toBe(1);
     expect(await claimState(eventId)).toBe(CLAIM_STATE.ENQUEUED);
-    outcomes[`verifier: ${name}`] = { statuses, completions: 1, effects: 1 };
+    outcomes[`verifier: ${name}`] = { statuses, runs: 1, completions: 1, effects: 1 };
   }, 60_000);
 
   test('after the mark, before the reply reaches the sender (the reply is lost): the retry is a duplicate', async () => {
@@ -136,23 +143,26 @@ describe('the verifier killed at each step boundary: the sender\'s retry complet
     await harness.waitForIdle({ timeoutMs: 60_000 });
     expect(statuses).toEqual([200, 200]);
     expect(harness.logs.filter((entry) => entry.text.includes('"msg":"duplicate"') && entry.text.includes(eventId))).toHaveLength(1);
+    expect(await runs(eventId)).toBe(1);
     expect(lines('completed', eventId)).toBe(1);
     expect(await effects(eventId)).toBe(1);
-    outcomes['verifier: after the mark, before the reply'] = { statuses, completions: 1, effects: 1 };
+    outcomes['verifier: after the mark, before the reply'] = { statuses, runs: 1, completions: 1, effects: 1 };
   }, 60_000);
 });
 
 describe('the processor killed at each step boundary: SQS redelivers, the event completes once', () => {
   test('while claiming (the runtime\'s in-progress PutItem held): no record, the redelivery runs it once', async () => {
     const eventId = 'evt_kill_processor_claim';
-    const fault = killAt({ role: 'processor', service: 'dynamodb', operation: 'PutItem' });
+    const fault = killAt({ role: 'processor', service: 'dynamodb', operation: 'PutItem', resource: harness.table.name });
     expect(await deliver(eventId)).toEqual([200]);
     await harness.waitForIdle({ timeoutMs: 60_000 });
     expect(fault.hits).toBe(1);
     expect(harness.processors.fulfil.poller?.stats.timeouts).toBeGreaterThanOrEqual(1);
+    // the killed attempt never reached the handler: one run in all
+    expect(await runs(eventId)).toBe(1);
     expect(lines('completed', eventId)).toBe(1);
     expect(await effects(eventId)).toBe(1);
-    outcomes['processor: while claiming'] = { completions: 1, effects: 1 };
+    outcomes['processor: while claiming'] = { runs: 1, completions: 1, effects: 1 };
   }, 60_000);
 
   test('during the work (the handler never finishes its first attempt): the lease expires, the redelivery runs it once', async () => {
@@ -161,23 +171,27 @@ describe('the processor killed at each step boundary: SQS redelivers, the event 
     expect(await deliver(eventId, { extra: { hangOn: 'work' } })).toEqual([200]);
     await harness.waitForIdle({ timeoutMs: 60_000 });
     expect((harness.processors.fulfil.poller?.stats.timeouts ?? 0) - timeoutsBefore).toBeGreaterThanOrEqual(1);
+    // the first run hung and was killed, the redelivery ran it again: two runs, one completion
+    expect(await runs(eventId)).toBe(2);
     expect(lines('completed', eventId)).toBe(1);
     expect(await effects(eventId)).toBe(1);
-    outcomes['processor: during the work'] = { completions: 1, effects: 1 };
+    outcomes['processor: during the work'] = { runs: 2, completions: 1, effects: 1 };
   }, 60_000);
 
   test('after the work, before the completion mark (UpdateItem held): the handler runs again, its side effect lands once', async () => {
     const eventId = 'evt_kill_processor_complete';
-    const fault = killAt({ role: 'processor', service: 'dynamodb', operation: 'UpdateItem' });
+    // the runtime's completion mark (the idempotency table), not the handler's own counter
+    const fault = killAt({ role: 'processor', service: 'dynamodb', operation: 'UpdateItem', resource: harness.table.name });
     expect(await deliver(eventId)).toEqual([200]);
     await harness.waitForIdle({ timeoutMs: 60_000 });
     expect(fault.hits).toBe(1);
     // The killed attempt had finished the work but not recorded it: the redelivery runs the handler
     // again once its lease is over. The side effect, idempotent by event ID, lands exactly once.
+    expect(await runs(eventId)).toBe(2);
     expect(lines('completed', eventId)).toBe(2);
     expect(lines('effect already applied', eventId)).toBe(1);
     expect(await effects(eventId)).toBe(1);
-    outcomes['processor: after the work, before the mark'] = { completions: 2, effects: 1 };
+    outcomes['processor: after the work, before the mark'] = { runs: 2, completions: 2, effects: 1 };
   }, 60_000);
 
   test('afterwards: no message left in any queue or dead-letter queue', async () => {

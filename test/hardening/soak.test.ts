@@ -14,9 +14,11 @@ const BATCH_SIZE = 10;
  * Issue #7, item 6 (first half): many deliveries at concurrency 64 through the local harness
  * (API Gateway emulation → the built verifier bundle → counting, fault-injecting proxy → moto →
  * SQS event source emulation → processor runtime), while 5 % of every SQS call — the verifier's
- * SendMessage, the poller's ReceiveMessage, DeleteMessageBatch and ChangeMessageVisibility — fails.
- * The SDK does not retry (AWS_MAX_ATTEMPTS=1), so faults reach the verifier's answers and the
- * poller's deletes. Senders retry a 503 as providers do.
+ * SendMessage, the poller's ReceiveMessage, DeleteMessageBatch and ChangeMessageVisibility — and
+ * 5 % of every DynamoDB call — the verifier's claim, conflict read and mark, the processor runtime's
+ * in-progress and completion writes — fail. The SDK does not retry (AWS_MAX_ATTEMPTS=1), so faults
+ * reach the verifier's answers, the processors' records and the poller's deletes. Senders retry a
+ * 503 as providers do.
  *
  * Then: every valid distinct event processed exactly once, nothing lost, every invalid delivery
  * refused, duplicates acknowledged, no 5xx other than a 503 that a failed verifier AWS call
@@ -72,7 +74,7 @@ function request(delivery: Delivery): { body: string; headers: ReadonlyArray<rea
   return { body: delivery.kind === 'tampered' ? body.replace('payment_intent', 'payment_intenT') : body, headers };
 }
 
-describe(`soak: ${DELIVERIES} deliveries at concurrency ${CONCURRENCY}, ${FAULT_RATE * 100} % of SQS calls failing`, () => {
+describe(`soak: ${DELIVERIES} deliveries at concurrency ${CONCURRENCY}, ${FAULT_RATE * 100} % of SQS and of DynamoDB calls failing`, () => {
   let harness: Harness;
   const completions = new Map<string, number>();
   /** Why the verifier answered each 503, from its own log line ("rejected", status 503, cause). */
@@ -118,6 +120,7 @@ describe(`soak: ${DELIVERIES} deliveries at concurrency ${CONCURRENCY}, ${FAULT_
   test('every valid event processed once (again only after a processor timeout, as documented), nothing lost, every invalid delivery refused, only explained 503s (an injected fault or the verifier SDK timing out)', async () => {
     const deliveries = plan(DELIVERIES);
     const faults = harness.proxy.inject({ service: 'sqs', probability: FAULT_RATE, action: { type: 'error', status: 500, code: 'InternalFailure' } });
+    const dynamoDbFaults = harness.proxy.inject({ service: 'dynamodb', probability: FAULT_RATE, seed: 11, action: { type: 'error', status: 500, code: 'InternalServerError' } });
     const final = new Map<number, HarnessResponse>();
     const retried503: string[] = [];
     const unexpected: string[] = [];
@@ -151,7 +154,9 @@ describe(`soak: ${DELIVERIES} deliveries at concurrency ${CONCURRENCY}, ${FAULT_
     const sentMs = Date.now() - started;
     await harness.waitForIdle({ timeoutMs: 180_000 });
     const sqsFaults = faults.hits;
+    const dynamoDbFaultHits = dynamoDbFaults.hits;
     faults.heal();
+    dynamoDbFaults.heal();
     await harness.waitForIdle({ timeoutMs: 60_000 });
     const totalMs = Date.now() - started;
 
@@ -162,7 +167,7 @@ describe(`soak: ${DELIVERIES} deliveries at concurrency ${CONCURRENCY}, ${FAULT_
     // or it answered in time and the answer waited in this process's busy event loop (the verifier,
     // the proxy and the poller share it) until the timer had fired. The proxy sees the first case
     // only (`abandoned`); the verifier's log sees both. Anything else is unexplained.
-    const verifierSendFaults = harness.proxy.count({ role: 'verifier', service: 'sqs', operation: 'SendMessage', outcome: 'error' });
+    const verifierFaults = harness.proxy.count({ role: 'verifier', service: 'sqs', outcome: 'error' }) + harness.proxy.count({ role: 'verifier', service: 'dynamodb', outcome: 'error' });
     const verifierAbandoned = harness.proxy.count({ role: 'verifier', abandoned: true });
     const secretAbandoned = harness.proxy.count({ role: 'verifier', service: 'secretsmanager', abandoned: true });
     const downstream = causes503.filter((entry) => entry.code === 'downstream_unavailable');
@@ -174,20 +179,25 @@ describe(`soak: ${DELIVERIES} deliveries at concurrency ${CONCURRENCY}, ${FAULT_
     if (process.env.HW_SOAK_REPORT) {
       const poller = harness.processors.fulfil.poller?.stats;
       console.log(JSON.stringify({
-        deliveries: deliveries.length, attempts, retried503: retried503.length, injected503, timeout503, secret503: secret.length, sqsFaults, verifierSendFaults, verifierAbandoned, secretAbandoned,
-        processed: completions.size, sentMs, totalMs, records: poller?.records, messages: poller?.messageIds.size, processorTimeouts: harness.processors.fulfil.function?.stats.timeouts,
+        deliveries: deliveries.length, attempts, retried503: retried503.length, injected503, timeout503, secret503: secret.length, sqsFaults, dynamoDbFaultHits, verifierFaults, verifierAbandoned, secretAbandoned,
+        processed: completions.size, extraRuns: [...completions.values()].reduce((sum, runs) => sum + runs - 1, 0), sentMs, totalMs, records: poller?.records, messages: poller?.messageIds.size, processorTimeouts: harness.processors.fulfil.function?.stats.timeouts,
         calls: harness.proxy.counts(),
       }));
     }
     expect(unexpected).toEqual([]);
     expect(causes503).toHaveLength(retried503.length);
     expect(downstream.filter((entry) => !entry.cause.includes('injected fault') && !isTimeout(entry.cause))).toEqual([]);
-    expect(injected503).toBeLessThanOrEqual(verifierSendFaults);
+    expect(injected503).toBeLessThanOrEqual(verifierFaults);
     // The verifier logs a failed secret read without its cause (handler: describe(error) of the
     // wrapper). No fault is injected into Secrets Manager and every read that reached the proxy was
     // answered 200, so each such 503 is the verifier's SDK giving up: a timeout, as above.
     expect(failedSecretReads).toEqual([]);
     expect(sqsFaults).toBeGreaterThan(0);
+    expect(dynamoDbFaultHits).toBeGreaterThan(0);
+    // the faults reached every step they are meant to: the verifier's claim and mark, the runtime's writes
+    for (const [role, operation] of [['verifier', 'PutItem'], ['verifier', 'UpdateItem'], ['processor', 'PutItem'], ['processor', 'UpdateItem']] as const) {
+      expect({ role, operation, faults: harness.proxy.count({ role, service: 'dynamodb', operation, outcome: 'error' }) > 0 }).toEqual({ role, operation, faults: true });
+    }
     // every valid delivery (first or duplicate) acknowledged, every invalid one refused with a 4xx and its code
     const wrong: string[] = [];
     for (const delivery of deliveries) {
@@ -200,12 +210,15 @@ describe(`soak: ${DELIVERIES} deliveries at concurrency ${CONCURRENCY}, ${FAULT_
     // every valid distinct event processed, none lost; nothing else processed; nothing left behind
     const distinct = new Set(deliveries.filter((d) => d.kind === 'valid').map((d) => d.eventId));
     expect([...distinct].filter((id) => (completions.get(id) ?? 0) < 1)).toEqual([]);
-    // Exactly once, except where the README says a handler runs again: an invocation stopped at its
-    // timeout after the handler ran but before the completion mark. Only timeouts stop invocations
-    // here (the faults are SQS's, on the verifier's sends), and each can repeat at most its batch.
+    // Exactly once, except where the README says a handler runs again: the handler ran but its
+    // completion mark was never written. Two things do that here: an invocation stopped at its
+    // timeout (it can repeat at most its batch), and a failed completion write (the runtime's
+    // UpdateItem; the record fails and the group stops, so each such fault repeats one handler run,
+    // once the in-progress lease it left has expired). Nothing else may run a handler twice.
     const extraRuns = [...completions.values()].reduce((sum, runs) => sum + runs - 1, 0);
     const processorTimeouts = harness.processors.fulfil.function?.stats.timeouts ?? 0;
-    expect(extraRuns).toBeLessThanOrEqual(processorTimeouts * BATCH_SIZE);
+    const completionWriteFaults = harness.proxy.count({ role: 'processor', service: 'dynamodb', operation: 'UpdateItem', outcome: 'error' });
+    expect(extraRuns).toBeLessThanOrEqual(processorTimeouts * BATCH_SIZE + completionWriteFaults);
     expect([...completions.keys()].filter((id) => !distinct.has(id))).toEqual([]);
     for (const queue of [harness.processors.fulfil.queue, harness.processors.fulfil.deadLetterQueue]) {
       expect(queue).toBeDefined();
