@@ -66,12 +66,18 @@ function canonicalPadding(value: string): boolean {
   return (BASE64_ALPHABET.indexOf(value[value.length - padding - 1]) & (padding === 2 ? 0x0f : 0x03)) === 0;
 }
 
-/** Strict base64 or base64url, padding optional, as some providers send it. */
+/**
+ * Strict base64 or base64url, as some providers send it: padding either left out or exactly what the
+ * length needs (never surplus `=`), so a signature still has one accepted spelling per alphabet and
+ * padding style.
+ */
 export function decodeBase64Loose(value: string): Buffer | undefined {
-  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(value)) return undefined;
-  const standard = value.replace(/-/g, '+').replace(/_/g, '/').replace(/=+$/, '');
-  const padded = standard + '='.repeat((4 - (standard.length % 4)) % 4);
-  return decodeBase64(padded);
+  const parts = /^([A-Za-z0-9+/_-]+)(={0,2})$/.exec(value);
+  if (!parts) return undefined;
+  const [, digits, padding] = parts;
+  const needed = (4 - (digits.length % 4)) % 4;
+  if (padding.length !== 0 && padding.length !== needed) return undefined;
+  return decodeBase64(digits.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat(needed));
 }
 
 export type Rejection = { readonly ok: false; readonly status: 400 | 401; readonly code: ErrorCode; readonly detail: string };

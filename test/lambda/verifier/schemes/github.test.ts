@@ -56,10 +56,20 @@ describe('github scheme', () => {
     expect(octokitVerify(SECRET, form, sha256(form))).toBe(true);
   });
 
-  test('a form with anything but exactly one payload field, or a payload that is not JSON, is 400', () => {
-    for (const form of [`payload=${encodeURIComponent(body)}&payload=${encodeURIComponent(body)}`, `payload=${encodeURIComponent(body)}&x=1`, 'payload=not-json', 'payload=']) {
-      expect(verify(form, { 'X-Hub-Signature-256': sha256(form) })).toMatchObject({ ok: false, status: 400, code: 'malformed_body' });
-    }
+  test.each([
+    ['two payload fields', `payload=${encodeURIComponent(body)}&payload=${encodeURIComponent(body)}`, 'a form body must carry exactly one "payload" field and nothing else'],
+    ['a payload field and another', `payload=${encodeURIComponent(body)}&x=1`, 'a form body must carry exactly one "payload" field and nothing else'],
+    ['a payload that is not JSON', 'payload=not-json', 'body is not valid JSON'],
+    ['an empty payload', 'payload=', 'body is not valid JSON'],
+  ])('a form with %s is a 400 whose detail tells the sender what is wrong', (_case, form, detail) => {
+    expect(verify(form, { 'X-Hub-Signature-256': sha256(form) })).toEqual({ ok: false, status: 400, code: 'malformed_body', detail });
+  });
+
+  test('a signed body that starts like a form but is not UTF-8 is a 400, not a crash of the form parser', () => {
+    // `payload=` makes it a form; the lone 0xff byte makes it undecodable, so it is neither a form nor JSON.
+    const form = Buffer.concat([Buffer.from('payload=', 'latin1'), Buffer.from([0xff])]);
+    expect(verify(form, { 'X-Hub-Signature-256': sha256(form) }))
+      .toEqual({ ok: false, status: 400, code: 'malformed_body', detail: 'body is neither JSON nor a UTF-8 form' });
   });
 
   test('a JSON body is read as JSON whatever the unsigned Content-Type says', () => {
@@ -92,7 +102,34 @@ describe('github scheme', () => {
 
   test('a verified request without a delivery ID is a 400', () => {
     const verdict = githubScheme.verify(inbound({ body, headers: { 'X-Hub-Signature-256': sha256(body) } }), context([SECRET], NOW), {});
-    expect(verdict).toMatchObject({ ok: false, status: 400, code: 'missing_event_id' });
+    expect(verdict).toEqual({ ok: false, status: 400, code: 'missing_event_id', detail: 'missing X-GitHub-Delivery header' });
+  });
+
+  test('without legacy SHA-1, requiredHeaders are the SHA-256 signature and the delivery ID: the construct makes them required request parameters of the API Gateway method', () => {
+    // lib/endpoint.ts turns each into `method.request.header.<name>`, enforced by the request validator: a request
+    // missing either is refused at the gateway (400) and never invokes the verifier. An empty list would drop that.
+    expect(githubScheme.requiredHeaders({})).toEqual(['X-Hub-Signature-256', 'X-GitHub-Delivery']);
+  });
+
+  const hex256 = createHmac('sha256', SECRET).update(body).digest('hex');
+  const hex1 = createHmac('sha1', SECRET).update(body).digest('hex');
+  test.each<[string, Record<string, string>, GitHubOptions, string, string]>([
+    ['no signature header', {}, {}, 'missing_signature', 'missing X-Hub-Signature-256 header'],
+    // Well-formed hex of the wrong size is malformed, not a mismatch: only a 32-byte digest is a SHA-256 signature.
+    ['a SHA-256 digest cut short by one byte', { 'X-Hub-Signature-256': `sha256=${hex256.slice(0, -2)}` }, {}, 'malformed_signature', 'signature is not sha256=<hex>'],
+    ['a SHA-256 digest one byte too long', { 'X-Hub-Signature-256': `sha256=${hex256}00` }, {}, 'malformed_signature', 'signature is not sha256=<hex>'],
+    ['a legacy SHA-1 digest cut short by one byte', { 'X-Hub-Signature': `sha1=${hex1.slice(0, -2)}` }, { allowLegacySha1: true }, 'malformed_signature', 'signature is not sha1=<hex>'],
+    ['a digest made with another secret', { 'X-Hub-Signature-256': sha256(body, 'other') }, {}, 'bad_signature', 'signature does not match'],
+  ])('%s is a 401 whose detail names the problem', (_case, headers, options, code, detail) => {
+    expect(verify(body, headers, options)).toEqual({ ok: false, status: 401, code, detail });
+  });
+
+  test('an organization event without a repository is grouped by the organization login; a repository wins when both are present', () => {
+    const orgEvent = JSON.stringify({ action: 'member_added', organization: { login: 'acme' } });
+    expect(verify(orgEvent, { 'X-Hub-Signature-256': sha256(orgEvent), 'X-GitHub-Event': 'organization' }))
+      .toMatchObject({ ok: true, event: { type: 'organization.member_added', groupKey: 'acme' } });
+    const both = JSON.stringify({ action: 'opened', repository: { full_name: 'acme/api' }, organization: { login: 'acme' } });
+    expect(verify(both, { 'X-Hub-Signature-256': sha256(both) })).toMatchObject({ ok: true, event: { groupKey: 'acme/api' } });
   });
 
   test('an event without action is typed by its header alone', () => {

@@ -89,10 +89,54 @@ describe('generic hmac scheme', () => {
       const full = { ...base, ...options } as HmacOptions;
       expect(layoutProblem(full)).toMatch(message);
       expect(hmacScheme.checkOptions?.(full)).toMatch(message);
-      expect(verify(full, { 'X-Signature': mac('sha256', body), 'X-Ts': String(NOW_S) })).toMatchObject({ ok: false, status: 401 });
+      expect(verify(full, { 'X-Signature': mac('sha256', body), 'X-Ts': String(NOW_S) })).toEqual({
+        ok: false, status: 401, code: 'bad_signature', detail: `the endpoint's signed-content layout is unsafe: ${layoutProblem(full)}`,
+      });
     }
     for (const options of [{}, { timestampHeader: 'X-Ts' }, { timestampHeader: 'X-Ts', signedContent: '{timestamp}{body}{timestamp}' }, { signedContent: 'prefix:{body}:suffix' }]) {
       expect(layoutProblem({ ...base, ...options } as HmacOptions)).toBeUndefined();
     }
+  });
+
+  const good = mac('sha256', body);
+  test.each<[string, Partial<HmacOptions>, Record<string, string>, string, string]>([
+    ['no signature header', {}, {}, 'missing_signature', 'missing X-Signature header'],
+    ['no signature header, several expected', { separator: ',' }, {}, 'missing_signature', 'missing X-Signature header'],
+    // Well-formed encoding of the wrong size is malformed, not a mismatch: only a digest of the algorithm's size is a candidate.
+    ['a hex digest cut short by one byte', {}, { 'X-Signature': good.slice(0, -2) }, 'malformed_signature', 'X-Signature carries no well-formed signature'],
+    ['a SHA-256 digest where SHA-512 is configured', { algorithm: 'sha512' }, { 'X-Signature': good }, 'malformed_signature', 'X-Signature carries no well-formed signature'],
+    ['hex that does not decode', {}, { 'X-Signature': 'g'.repeat(64) }, 'malformed_signature', 'X-Signature carries no well-formed signature'],
+    ['base64 that does not decode', { encoding: 'base64' }, { 'X-Signature': '!'.repeat(44) }, 'malformed_signature', 'X-Signature carries no well-formed signature'],
+    // A part under another prefix (another scheme version) is skipped, never stripped of a prefix it does not have.
+    ['a valid digest under another prefix', { prefix: 'v1=' }, { 'X-Signature': `v0=${good}` }, 'malformed_signature', 'X-Signature carries no well-formed signature'],
+    ['a digest of other content', {}, { 'X-Signature': mac('sha256', body + 'x') }, 'bad_signature', 'signature does not match'],
+    ['no timestamp header', { timestampHeader: 'X-Ts' }, { 'X-Signature': mac('sha256', `${NOW_S}.${body}`) }, 'malformed_timestamp', 'X-Ts is missing or not a whole number'],
+    // Milliseconds (13 digits) sent where seconds are configured: refused as malformed (seconds allow 12 digits), not read as seconds.
+    ['a millisecond timestamp where seconds are configured', { timestampHeader: 'X-Ts' },
+      { 'X-Signature': mac('sha256', `${NOW_S * 1000}.${body}`), 'X-Ts': String(NOW_S * 1000) }, 'malformed_timestamp', 'X-Ts is missing or not a whole number'],
+  ])('%s is a 401 whose detail names the problem', (_case, options, headers, code, detail) => {
+    expect(verify({ ...base, ...options }, headers)).toEqual({ ok: false, status: 401, code, detail });
+  });
+
+  test('a verified request whose event ID is not where the options say is a 400 naming the options', () => {
+    const options: HmacOptions = { ...base, eventId: { header: 'X-Event-Id' } };
+    expect(verify(options, { 'X-Signature': good }))
+      .toEqual({ ok: false, status: 400, code: 'missing_event_id', detail: 'no event ID found where the provider options say it is' });
+  });
+
+  test('a verified body that must be read as JSON but is not is a 400 malformed_body, not a missing event ID', () => {
+    const form = 'id=ev_1&kind=order.created';
+    expect(verify(base, { 'X-Signature': mac('sha256', form) }, form))
+      .toEqual({ ok: false, status: 400, code: 'malformed_body', detail: 'body is not valid JSON' });
+  });
+
+  test('when every field comes from a header the body is never parsed: a non-JSON body is accepted, without a payload', () => {
+    // Some providers post forms or plain text: with no jsonPath anywhere, the body is only signed bytes.
+    const form = 'id=ev_1&kind=order.created';
+    const headers = { 'X-Signature': mac('sha256', form), 'X-Id': 'h-1', 'X-Type': 't' };
+    const signedContent = createHash('sha256').update(form).digest('hex');
+    expect(verify({ ...base, eventId: { header: 'X-Id' } }, headers, form)).toEqual({ ok: true, event: { id: 'h-1', payload: undefined, signedContent } });
+    expect(verify({ ...base, eventId: { header: 'X-Id' }, eventType: { header: 'X-Type' } }, headers, form))
+      .toEqual({ ok: true, event: { id: 'h-1', type: 't', payload: undefined, signedContent } });
   });
 });

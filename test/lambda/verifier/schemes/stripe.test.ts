@@ -32,10 +32,24 @@ describe('stripe scheme', () => {
     expect(() => Stripe.webhooks.constructEvent(body, header, SECRET, 300, undefined, NOW_MS)).not.toThrow();
   });
 
-  test('rejects a tampered body, a wrong secret and a missing header', () => {
-    expect(verify(body.replace('evt_123', 'evt_124'), signed(body))).toMatchObject({ ok: false, status: 401, code: 'bad_signature' });
-    expect(verify(body, signed(body, 'whsec_other'))).toMatchObject({ ok: false, code: 'bad_signature' });
-    expect(verify(body, undefined)).toMatchObject({ ok: false, status: 401, code: 'missing_signature' });
+  test('rejects a tampered body, a wrong secret and a missing header, and the detail tells the sender which', () => {
+    const mismatch = { ok: false, status: 401, code: 'bad_signature', detail: 'no v1 signature matches' };
+    expect(verify(body.replace('evt_123', 'evt_124'), signed(body))).toEqual(mismatch);
+    expect(verify(body, signed(body, 'whsec_other'))).toEqual(mismatch);
+    expect(verify(body, undefined)).toEqual({ ok: false, status: 401, code: 'missing_signature', detail: 'missing Stripe-Signature header' });
+  });
+
+  test('requiredHeaders is Stripe-Signature: the construct makes it a required request parameter of the API Gateway method', () => {
+    // lib/endpoint.ts turns each required header into `method.request.header.<name>`, enforced by the request validator:
+    // a request without a signature is refused at the gateway (400) and never invokes the verifier.
+    expect(stripeScheme.requiredHeaders({})).toEqual(['Stripe-Signature']);
+  });
+
+  test('a Connect event without a customer is grouped by its connected account; a customer wins when both are present', () => {
+    const connect = JSON.stringify({ id: 'evt_c', type: 'account.updated', account: 'acct_1', data: { object: { id: 'acct_1' } } });
+    expect(verify(connect, signed(connect))).toMatchObject({ ok: true, event: { id: 'evt_c', groupKey: 'acct_1' } });
+    const both = JSON.stringify({ id: 'evt_b', type: 'invoice.paid', account: 'acct_1', data: { object: { customer: 'cus_9' } } });
+    expect(verify(both, signed(both))).toMatchObject({ ok: true, event: { groupKey: 'cus_9' } });
   });
 
   test('rejects stale and future timestamps (the SDK accepts future ones)', () => {
