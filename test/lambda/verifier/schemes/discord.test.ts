@@ -133,7 +133,82 @@ describe('discord scheme', () => {
     }
   });
 
-  test('requires both headers', () => {
+  test('requires the signature and timestamp headers: the construct makes them required request parameters of the API Gateway method', () => {
+    // lib/endpoint.ts turns each into `method.request.header.<name>`, enforced by the request validator: a request
+    // missing either is refused at the gateway (400) and never invokes the verifier. An empty list would drop that.
     expect(discordScheme.requiredHeaders({})).toEqual(['X-Signature-Ed25519', 'X-Signature-Timestamp']);
+  });
+
+  const MALFORMED = 'X-Signature-Ed25519 is not 128 hex characters';
+  const NOT_SECONDS = 'timestamp is not a whole number of seconds';
+  const NO_KEY = 'no configured key is an Ed25519 public key (64 hex characters)';
+  const good = sign(command);
+  test.each<[string, string | null, string | null, string[], string, string]>([
+    ['no signature header', null, String(NOW_S), [APP.publicHex], 'missing_signature', 'missing X-Signature-Ed25519 header'],
+    ['an empty signature header', '', String(NOW_S), [APP.publicHex], 'malformed_signature', MALFORMED],
+    // Hex of the wrong size is malformed, not a mismatch: only 64 bytes are an Ed25519 signature.
+    ['a signature one byte short', good.slice(2), String(NOW_S), [APP.publicHex], 'malformed_signature', MALFORMED],
+    ['a signature one byte long', `${good}00`, String(NOW_S), [APP.publicHex], 'malformed_signature', MALFORMED],
+    ['a signature of 127 hex characters', good.slice(1), String(NOW_S), [APP.publicHex], 'malformed_signature', MALFORMED],
+    ['128 characters that are not all hex', `${good.slice(1)}g`, String(NOW_S), [APP.publicHex], 'malformed_signature', MALFORMED],
+    ['no timestamp header', good, null, [APP.publicHex], 'malformed_timestamp', 'missing X-Signature-Timestamp header'],
+    ['an empty timestamp header', sign(command, ''), '', [APP.publicHex], 'malformed_timestamp', NOT_SECONDS],
+    ['a timestamp that is not a number', sign(command, 'soon'), 'soon', [APP.publicHex], 'malformed_timestamp', NOT_SECONDS],
+    ['a timestamp with a fraction', sign(command, `${NOW_S}.0`), `${NOW_S}.0`, [APP.publicHex], 'malformed_timestamp', NOT_SECONDS],
+    // Milliseconds (13 digits) are the wrong unit: refused as malformed rather than read as a far-future time.
+    ['a timestamp in milliseconds', sign(command, String(NOW_MS)), String(NOW_MS), [APP.publicHex], 'malformed_timestamp', NOT_SECONDS],
+    ['a timestamp 301 s old', sign(command, String(NOW_S - 301)), String(NOW_S - 301), [APP.publicHex], 'timestamp_out_of_window', 'signed timestamp is 301 s old; tolerance is 300 s'],
+    ['a timestamp 301 s in the future', sign(command, String(NOW_S + 301)), String(NOW_S + 301), [APP.publicHex], 'timestamp_out_of_window', 'signed timestamp is 301 s in the future; tolerance is 300 s'],
+    // Unusable keys are skipped; when none is left the detail says so rather than "does not match".
+    ['only a key of 31 bytes configured', good, String(NOW_S), [APP.publicHex.slice(2)], 'bad_signature', NO_KEY],
+    // 33 bytes would still parse as DER (the extra byte is ignored) and verify as the first 32: refused by length.
+    ['only a key of 33 bytes configured', good, String(NOW_S), [`${APP.publicHex}00`], 'bad_signature', NO_KEY],
+    ['only a key that is not hex configured', good, String(NOW_S), ['not hex'], 'bad_signature', NO_KEY],
+    ['a signature made with another key', sign(command, String(NOW_S), OTHER.privateKey), String(NOW_S), [APP.publicHex], 'bad_signature', 'signature does not match'],
+  ])('%s is a 401 whose detail names the problem', (_case, signature, timestamp, keys, code, detail) => {
+    expect(verify(command, signature, timestamp, keys)).toEqual({ ok: false, status: 401, code, detail });
+  });
+
+  test('timestamps exactly at the tolerance are accepted in both directions', () => {
+    for (const ts of [String(NOW_S - 300), String(NOW_S + 300)]) expect(verify(command, sign(command, ts), ts)).toMatchObject({ ok: true });
+  });
+
+  test('the signature header and the configured key are read trimmed (a key pasted with a line break still works)', () => {
+    expect(verify(command, ` ${good} `)).toMatchObject({ ok: true });
+    expect(verify(command, good, String(NOW_S), [` ${APP.publicHex}\n`])).toMatchObject({ ok: true });
+  });
+
+  /** Signs exact bytes (for bodies that are not UTF-8 text). */
+  const signBytes = (payload: Buffer) => signData(null, Buffer.concat([Buffer.from(String(NOW_S)), payload]), APP.privateKey).toString('hex');
+  const NOT_INTEGER = 'the body field "type" is not an integer';
+  test.each<[string, string | Buffer, string, string]>([
+    ['a body that is not JSON', 'not json', 'malformed_body', 'body is not valid JSON'],
+    ['a body that is not UTF-8', Buffer.from([0x7b, 0xff, 0x7d]), 'malformed_body', 'body is not valid UTF-8'],
+    ['an interaction without id', '{"type":2}', 'missing_event_id', 'no event ID found in the body field "id"'],
+    ['an interaction with an empty id', '{"id":"","type":2}', 'missing_event_id', 'no event ID found in the body field "id"'],
+    ['an interaction without type', '{"id":"a"}', 'malformed_body', NOT_INTEGER],
+    ['a type given as a string', '{"id":"a","type":"1"}', 'malformed_body', NOT_INTEGER],
+    ['a type that is not whole', '{"id":"a","type":1.5}', 'malformed_body', NOT_INTEGER],
+    ['a null type', '{"id":"a","type":null}', 'malformed_body', NOT_INTEGER],
+  ])('after a valid signature, %s is a 400 whose detail names the problem', (_case, payload, code, detail) => {
+    const bytes = Buffer.isBuffer(payload) ? payload : Buffer.from(payload);
+    const verdict = discordScheme.verify(inbound({ body: bytes, headers: { 'X-Signature-Ed25519': signBytes(bytes), 'X-Signature-Timestamp': String(NOW_S) } }), context([APP.publicHex], NOW_MS), {});
+    expect(verdict).toEqual({ ok: false, status: 400, code, detail });
+  });
+
+  const deferred = (body: string) => ({ statusCode: 200, contentType: 'application/json', body });
+  test.each<[string, Record<string, unknown>, string, ReturnType<typeof deferred> | undefined]>([
+    // Commands and modal submits get a deferred channel message (5): the processor follows up with the content.
+    ['a command without a name', { id: 'c', type: 2 }, 'APPLICATION_COMMAND', deferred('{"type":5}')],
+    // A component interaction gets a deferred update (6): the message it sits on is edited later.
+    ['a component click', { id: 'c', type: 3, data: { custom_id: 'btn', name: 'x' } }, 'MESSAGE_COMPONENT', deferred('{"type":6}')],
+    // Autocompletion cannot be deferred: it is answered at once with no choices (8).
+    ['an autocompletion', { id: 'c', type: 4, data: { name: 'deploy' } }, 'APPLICATION_COMMAND_AUTOCOMPLETE.deploy', deferred('{"type":8,"data":{"choices":[]}}')],
+    ['a modal submit', { id: 'c', type: 5, data: { custom_id: 'form' } }, 'MODAL_SUBMIT', deferred('{"type":5}')],
+    // An interaction type this scheme does not know gets no response of its own: the verifier's default.
+    ['an unknown interaction type', { id: 'c', type: 9, data: { name: 'x' } }, 'TYPE_9', undefined],
+  ])('%s is accepted with its type and the response Discord needs within 3 s', (_case, interaction, type, acknowledgement) => {
+    const payload = JSON.stringify(interaction);
+    expect(verify(payload, sign(payload))).toEqual({ ok: true, event: { id: 'c', type, payload: interaction, acknowledgement } });
   });
 });

@@ -116,7 +116,74 @@ describe('mailgun scheme', () => {
     expect(verify(payload)).toMatchObject({ ok: false, code: 'missing_signature' });
   });
 
-  test('requires no header', () => {
+  test('requires no header: the signature is in the body, so the construct makes no header a required request parameter of the API Gateway method', () => {
+    // lib/endpoint.ts turns each required header into `method.request.header.<name>`; any header named here
+    // would make API Gateway refuse every genuine Mailgun delivery (400) before the verifier runs.
     expect(mailgunScheme.requiredHeaders({})).toEqual([]);
+  });
+
+  const UNSIGNED = 'body is not JSON with a "signature" object (form-encoded Mailgun webhooks are not supported)';
+  const good = sign(String(NOW_S), 'tok-1');
+  const { signature: _digest, ...withoutDigest } = good;
+  const { token: _token, ...withoutToken } = good;
+  const { timestamp: _timestamp, ...withoutTimestamp } = good;
+  test.each<[string, string | Buffer, string, string]>([
+    ['a body that is not JSON', 'not json', 'missing_signature', UNSIGNED],
+    ['a body that is not UTF-8', Buffer.from([0x7b, 0xff, 0x7d]), 'missing_signature', UNSIGNED],
+    ['a legacy form-encoded post', `timestamp=${NOW_S}&token=tok-1&signature=${good.signature}`, 'missing_signature', UNSIGNED],
+    ['a JSON body without "signature"', JSON.stringify({ 'event-data': EVENT_DATA }), 'missing_signature', UNSIGNED],
+    ['a JSON array body', JSON.stringify([{ signature: good }]), 'missing_signature', UNSIGNED],
+    ['a "signature" that is a string', body('abc'), 'missing_signature', UNSIGNED],
+    // null is an object to typeof: it must still be read as "no signature block", not as an empty one.
+    ['a "signature" that is null', body(null), 'missing_signature', UNSIGNED],
+    // An object with no digest in it is a signature block that lacks its digest: a different message.
+    ['a signature block without its digest', body(withoutDigest), 'missing_signature', 'missing signature.signature'],
+    ['a signature block that is an array', body([good]), 'missing_signature', 'missing signature.signature'],
+    ['an empty digest', body({ ...good, signature: '' }), 'missing_signature', 'missing signature.signature'],
+    // Hex of the wrong size is malformed, not a mismatch: only a 32-byte digest is an HMAC-SHA256.
+    ['a digest one byte short', body({ ...good, signature: good.signature.slice(0, -2) }), 'malformed_signature', 'signature.signature is not 64 hex characters'],
+    ['a digest one byte long', body({ ...good, signature: `${good.signature}00` }), 'malformed_signature', 'signature.signature is not 64 hex characters'],
+    ['a digest of odd length', body({ ...good, signature: good.signature.slice(0, -1) }), 'malformed_signature', 'signature.signature is not 64 hex characters'],
+    ['a digest of 64 characters that are not hex', body({ ...good, signature: 'z'.repeat(64) }), 'malformed_signature', 'signature.signature is not 64 hex characters'],
+    ['a block without a token', body(withoutToken), 'malformed_signature', 'signature.token is missing or longer than 256 characters'],
+    ['an empty token', body({ ...good, token: '' }), 'malformed_signature', 'signature.token is missing or longer than 256 characters'],
+    ['a token of 257 characters', body(sign(String(NOW_S), 'x'.repeat(257))), 'malformed_signature', 'signature.token is missing or longer than 256 characters'],
+    ['a block without a timestamp', body(withoutTimestamp), 'malformed_timestamp', 'missing signature.timestamp'],
+    ['an empty timestamp', body(sign('', 'tok-1')), 'malformed_timestamp', 'missing signature.timestamp'],
+    ['a timestamp with a fraction', body(sign(`${NOW_S}.5`, 'tok-1')), 'malformed_timestamp', 'timestamp is not a whole number of seconds'],
+    ['a negative timestamp', body(sign(`-${NOW_S}`, 'tok-1')), 'malformed_timestamp', 'timestamp is not a whole number of seconds'],
+    // Milliseconds (13 digits) are the wrong unit: refused as malformed rather than read as a far-future time.
+    ['a timestamp in milliseconds', body(sign(String(NOW_MS), 'tok-1')), 'malformed_timestamp', 'timestamp is not a whole number of seconds'],
+    ['a timestamp 301 s old', body(sign(String(NOW_S - 301), 'tok-1')), 'timestamp_out_of_window', 'signed timestamp is 301 s old; tolerance is 300 s'],
+    ['a timestamp 301 s in the future', body(sign(String(NOW_S + 301), 'tok-1')), 'timestamp_out_of_window', 'signed timestamp is 301 s in the future; tolerance is 300 s'],
+    ['a digest made with another key', body(sign(String(NOW_S), 'tok-1', 'other-key')), 'bad_signature', 'signature does not match'],
+  ])('%s is a 401 whose detail names the problem', (_case, payload, code, detail) => {
+    expect(verify(payload)).toEqual({ ok: false, status: 401, code, detail });
+  });
+
+  test('a token of exactly 256 characters is accepted (the bound is inclusive), 257 is refused', () => {
+    expect(verify(body(sign(String(NOW_S), 'x'.repeat(256))))).toMatchObject({ ok: true, event: { signedContent: sha256(`${NOW_S}${'x'.repeat(256)}`) } });
+    expect(verify(body(sign(String(NOW_S), 'x'.repeat(257))))).toMatchObject({ ok: false, code: 'malformed_signature' });
+  });
+
+  test('an upper-case hex digest is the same digest', () => {
+    expect(verify(body({ ...good, signature: good.signature.toUpperCase() }))).toMatchObject({ ok: true });
+  });
+
+  test.each([
+    ['no event-data', JSON.stringify({ signature: good })],
+    ['an event-data without id', body(good, { event: 'delivered' })],
+    ['an empty event-data.id', body(good, { ...EVENT_DATA, id: '' })],
+  ])('a correctly signed body with %s is a 400 naming the field', (_case, payload) => {
+    expect(verify(payload)).toEqual({ ok: false, status: 400, code: 'missing_event_id', detail: 'no event ID found in the body field "event-data.id"' });
+  });
+
+  test('an event without message headers or an event name is accepted with no group key and no type', () => {
+    // Only the ID is required: type and group are read when present and left out otherwise.
+    const eventData = { id: 'evt-9' };
+    expect(verify(body(good, eventData))).toEqual({
+      ok: true,
+      event: { id: 'evt-9', type: undefined, groupKey: undefined, signedContent: sha256(`${NOW_S}tok-1`), payload: JSON.parse(body(good, eventData)) },
+    });
   });
 });

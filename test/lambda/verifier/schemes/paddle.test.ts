@@ -113,4 +113,86 @@ describe('paddle scheme', () => {
     const customer = JSON.stringify({ event_id: 'evt_2', event_type: 'customer.updated', data: { id: 'ctm_7' } });
     expect(verify(customer, signed(customer))).toMatchObject({ ok: true, event: { groupKey: 'ctm_7' } });
   });
+
+  test('requiredHeaders is Paddle-Signature: the construct makes it a required request parameter of the API Gateway method', () => {
+    // lib/endpoint.ts turns each into `method.request.header.<name>`, enforced by the request validator: a request
+    // without a signature is refused at the gateway (400) and never invokes the verifier.
+    expect(paddleScheme.requiredHeaders({})).toEqual(['Paddle-Signature']);
+  });
+
+  const digest = h1(body);
+  test.each<[string, string | undefined, string, string]>([
+    ['no Paddle-Signature header', undefined, 'missing_signature', 'missing Paddle-Signature header'],
+    ['an empty header', '', 'malformed_signature', 'Paddle-Signature has an element without a key'],
+    ['a bare digest without h1=', `ts=${NOW_S};${digest}`, 'malformed_signature', 'Paddle-Signature has an element without a key'],
+    ['an element with an empty key', `ts=${NOW_S};=${digest}`, 'malformed_signature', 'Paddle-Signature has an element without a key'],
+    ['no ts', `h1=${digest}`, 'malformed_signature', 'Paddle-Signature must carry exactly one ts='],
+    ['two ts, even equal ones', `ts=${NOW_S};ts=${NOW_S};h1=${digest}`, 'malformed_signature', 'Paddle-Signature must carry exactly one ts='],
+    ['no h1', `ts=${NOW_S}`, 'malformed_signature', 'Paddle-Signature carries no well-formed h1 signature'],
+    // Hex of the right alphabet but the wrong size is malformed, not a mismatch: only 32 bytes is an HMAC-SHA256.
+    ['an h1 one byte short', `ts=${NOW_S};h1=${digest.slice(0, -2)}`, 'malformed_signature', 'Paddle-Signature carries no well-formed h1 signature'],
+    ['an h1 one byte long', `ts=${NOW_S};h1=${digest}00`, 'malformed_signature', 'Paddle-Signature carries no well-formed h1 signature'],
+    ['an h1 that is not hex', `ts=${NOW_S};h1=${'z'.repeat(64)}`, 'malformed_signature', 'Paddle-Signature carries no well-formed h1 signature'],
+    ['an upper-case H1 key', `ts=${NOW_S};H1=${digest}`, 'malformed_signature', 'Paddle-Signature carries no well-formed h1 signature'],
+    ['a comma instead of a semicolon between elements', `ts=${NOW_S},h1=${digest}`, 'malformed_signature', 'Paddle-Signature carries no well-formed h1 signature'],
+    ['a ts that is not a number', `ts=soon;h1=${digest}`, 'malformed_timestamp', 'timestamp is not a whole number of seconds'],
+    ['an empty ts', `ts=;h1=${digest}`, 'malformed_timestamp', 'timestamp is not a whole number of seconds'],
+    // 13 digits: a timestamp in milliseconds is not read as seconds thousands of years ahead, it is refused outright.
+    ['a ts in milliseconds', `ts=${NOW_MS};h1=${digest}`, 'malformed_timestamp', 'timestamp is not a whole number of seconds'],
+    ['a ts one second too old', signed(body, SECRET, NOW_S - 301), 'timestamp_out_of_window', 'signed timestamp is 301 s old; tolerance is 300 s'],
+    ['a ts one second too far ahead', signed(body, SECRET, NOW_S + 301), 'timestamp_out_of_window', 'signed timestamp is 301 s in the future; tolerance is 300 s'],
+    ['an h1 made with another secret', signed(body, OLD_SECRET), 'bad_signature', 'no h1 signature matches'],
+    // The ts is signed: moving it (here to a value still in the window) breaks the signature.
+    ['a ts other than the signed one', `ts=${NOW_S + 1};h1=${digest}`, 'bad_signature', 'no h1 signature matches'],
+  ])('%s is a 401 whose detail names the problem', (_case, header, code, detail) => {
+    expect(verify(body, header)).toEqual({ ok: false, status: 401, code, detail });
+  });
+
+  test('the window holds exactly at the tolerance in both directions', () => {
+    expect(verify(body, signed(body, SECRET, NOW_S - 300))).toMatchObject({ ok: true });
+    expect(verify(body, signed(body, SECRET, NOW_S + 300))).toMatchObject({ ok: true });
+  });
+
+  test('blanks around elements, a malformed h1 beside a good one, and a lower-case header name are all accepted', () => {
+    expect(verify(body, ` ts = ${NOW_S} ; h1 = ${digest} `)).toMatchObject({ ok: true });
+    expect(verify(body, `ts=${NOW_S};h1=${digest.slice(0, -2)};h1=zz;h1=${digest}`)).toMatchObject({ ok: true });
+    const lower = paddleScheme.verify(inbound({ body, headers: { 'paddle-signature': signed(body) } }), context([SECRET], NOW_MS), {});
+    expect(lower).toMatchObject({ ok: true });
+  });
+
+  test.each<[string, string | Buffer, number, string, string]>([
+    ['not JSON', '<xml/>', 400, 'malformed_body', 'body is not valid JSON'],
+    ['not UTF-8', Buffer.from([0x7b, 0xff, 0x7d]), 400, 'malformed_body', 'body is not valid UTF-8'],
+    ['JSON without event_id', JSON.stringify({ event_type: 'transaction.paid' }), 400, 'missing_event_id', 'no event ID found in the body field "event_id"'],
+    // notification_id is per destination, not per event: it must not stand in for event_id.
+    ['JSON with only notification_id', JSON.stringify({ notification_id: 'ntf_1' }), 400, 'missing_event_id', 'no event ID found in the body field "event_id"'],
+  ])('a correctly signed body that is %s is refused with a detail that says so', (_case, payload, status, code, detail) => {
+    const header = `ts=${NOW_S};h1=${nodeCrypto.createHmac('sha256', SECRET).update(`${NOW_S}:`).update(payload).digest('hex')}`;
+    expect(paddleScheme.verify(inbound({ body: payload, headers: { 'Paddle-Signature': header } }), context([SECRET], NOW_MS), {}))
+      .toEqual({ ok: false, status, code, detail });
+  });
+
+  test('the whole accepted event: event_id, event_type, the parsed payload and the customer as group', () => {
+    expect(verify(body, signed(body))).toEqual({
+      ok: true,
+      event: { id: 'evt_01hv8wt8nffez4p2t6typn4a5j', type: 'subscription.updated', payload: JSON.parse(body), groupKey: 'ctm_01hv8wt8nffez4p2t6typn4a5j' },
+    });
+  });
+
+  test.each<[string, Record<string, unknown> | undefined, string | undefined]>([
+    ['a customer_id and an id: the customer', { id: 'txn_1', customer_id: 'ctm_1' }, 'ctm_1'],
+    ['only an id (customer.* events): the id', { id: 'ctm_7' }, 'ctm_7'],
+    ['neither: no group', { status: 'active' }, undefined],
+    ['no data at all: no group', undefined, undefined],
+  ])('the message group of an event whose data has %s', (_case, data, groupKey) => {
+    const payload = JSON.stringify({ event_id: 'evt_3', event_type: 'transaction.paid', data });
+    const verdict = verify(payload, signed(payload));
+    expect(verdict).toMatchObject({ ok: true, event: { id: 'evt_3', type: 'transaction.paid' } });
+    expect(verdict.ok && verdict.event.groupKey).toBe(groupKey);
+  });
+
+  test('an event without event_type is accepted untyped', () => {
+    const untyped = JSON.stringify({ event_id: 'evt_4' });
+    expect(verify(untyped, signed(untyped))).toEqual({ ok: true, event: { id: 'evt_4', payload: { event_id: 'evt_4' } } });
+  });
 });

@@ -78,7 +78,55 @@ describe('pagerduty scheme', () => {
     expect(pagerdutyScheme.verify(request, context([SECRET], Date.UTC(2100, 0)), {})).toMatchObject({ ok: true });
   });
 
-  test('requires the signature header', () => {
+  test('requiredHeaders is X-PagerDuty-Signature: the construct makes it a required request parameter of the API Gateway method', () => {
+    // lib/endpoint.ts turns each into `method.request.header.<name>`, enforced by the request validator: a request
+    // without a signature is refused at the gateway (400) and never invokes the verifier.
     expect(pagerdutyScheme.requiredHeaders({})).toEqual(['X-PagerDuty-Signature']);
+  });
+
+  const hex = sign(body).slice('v1='.length);
+  const NO_V1 = 'X-PagerDuty-Signature carries no well-formed v1 signature';
+  test.each<[string, string | undefined, string, string]>([
+    ['no X-PagerDuty-Signature header', undefined, 'missing_signature', 'missing X-PagerDuty-Signature header'],
+    ['an empty header', '', 'malformed_signature', NO_V1],
+    ['an empty v1=', 'v1=', 'malformed_signature', NO_V1],
+    // Hex of the right alphabet but the wrong size is malformed, not a mismatch: only 32 bytes is an HMAC-SHA256.
+    ['a v1 one byte short', `v1=${hex.slice(0, -2)}`, 'malformed_signature', NO_V1],
+    ['a v1 one byte long', `v1=${hex}00`, 'malformed_signature', NO_V1],
+    ['a v1 that is not hex', `v1=${'g'.repeat(64)}`, 'malformed_signature', NO_V1],
+    // The right digest under another version, or without its version, is not a v1 signature.
+    ['the right digest as v0=', `v0=${hex}`, 'malformed_signature', NO_V1],
+    ['the right digest without v1=', hex, 'malformed_signature', NO_V1],
+    ['the right digest as V1= (upper case)', `V1=${hex}`, 'malformed_signature', NO_V1],
+    ['a v1 made with another secret', sign(body, 'other'), 'bad_signature', 'no v1 signature matches'],
+    ['two v1 made with other secrets', `${sign(body, 'a')},${sign(body, 'b')}`, 'bad_signature', 'no v1 signature matches'],
+  ])('%s is a 401 whose detail names the problem', (_case, header, code, detail) => {
+    expect(verify(body, header)).toEqual({ ok: false, status: 401, code, detail });
+  });
+
+  test('a v1 alone with blanks around it, a malformed v1 beside a good one, a trailing comma and a lower-case header name are accepted', () => {
+    expect(verify(body, ` v1=${hex} `)).toMatchObject({ ok: true });
+    expect(verify(body, `v1=${hex.slice(0, -2)},v1=zz,v1=${hex}`)).toMatchObject({ ok: true });
+    expect(verify(body, `${sign(body)},`)).toMatchObject({ ok: true });
+    expect(verify(body, `v1=${hex.toUpperCase()}`)).toMatchObject({ ok: true });
+    const lower = pagerdutyScheme.verify(inbound({ body, headers: { 'x-pagerduty-signature': sign(body) } }), context([SECRET], 0), {});
+    expect(lower).toMatchObject({ ok: true });
+  });
+
+  test.each<[string, string | Buffer, string, string]>([
+    ['not JSON', 'not json', 'malformed_body', 'body is not valid JSON'],
+    ['not UTF-8', Buffer.from([0x7b, 0xff, 0x7d]), 'malformed_body', 'body is not valid UTF-8'],
+    ['JSON without event.id', JSON.stringify({ event: { event_type: 'incident.triggered' } }), 'missing_event_id', 'no event ID found in the body field "event.id"'],
+    // The id sits under `event`: a top-level id (as other providers have) is not it.
+    ['JSON with a top-level id only', JSON.stringify({ id: '01ABC' }), 'missing_event_id', 'no event ID found in the body field "event.id"'],
+  ])('a correctly signed body that is %s is a 400 whose detail says so', (_case, payload, code, detail) => {
+    expect(verify(payload, sign(payload))).toEqual({ ok: false, status: 400, code, detail });
+  });
+
+  test('an event without data.id has no message group, and one without event_type no type', () => {
+    const bare = JSON.stringify({ event: { id: '01XYZ', data: { type: 'service' } } });
+    expect(verify(bare, sign(bare))).toEqual({ ok: true, event: { id: '01XYZ', payload: JSON.parse(bare) } });
+    const verdict = verify(bare, sign(bare));
+    expect(verdict.ok && [verdict.event.type, verdict.event.groupKey]).toEqual([undefined, undefined]);
   });
 });

@@ -178,7 +178,88 @@ describe('sendgrid scheme', () => {
     }
   });
 
-  test('requires both headers', () => {
+  test('requires the signature and timestamp headers: the construct makes them required request parameters of the API Gateway method', () => {
+    // lib/endpoint.ts turns each into `method.request.header.<name>`, enforced by the request validator: a request
+    // missing either is refused at the gateway (400) and never invokes the verifier. An empty list would drop that.
     expect(sendgridScheme.requiredHeaders({})).toEqual(['X-Twilio-Email-Event-Webhook-Signature', 'X-Twilio-Email-Event-Webhook-Timestamp']);
+  });
+
+  const MALFORMED = 'X-Twilio-Email-Event-Webhook-Signature is not a base64 DER ECDSA signature';
+  const NOT_SECONDS = 'timestamp is not a whole number of seconds';
+  const ed25519Key = generateKeyPairSync('ed25519').publicKey.export({ format: 'der', type: 'spki' }).toString('base64');
+  const p384Key = generateKeyPairSync('ec', { namedCurve: 'secp384r1' }).publicKey.export({ format: 'der', type: 'spki' }).toString('base64');
+  /** base64 of `size` bytes that start like a DER SEQUENCE (0x30) but are no valid signature. */
+  const derLike = (size: number) => Buffer.concat([Buffer.from([0x30]), Buffer.alloc(size - 1, 1)]).toString('base64');
+  const now = String(NOW_S);
+  test.each<[string, string | undefined, string | undefined, string[], string, string]>([
+    ['no signature header', undefined, now, [OURS.publicB64], 'missing_signature', 'missing X-Twilio-Email-Event-Webhook-Signature header'],
+    ['an empty signature header', '', now, [OURS.publicB64], 'malformed_signature', MALFORMED],
+    ['a signature that is not base64', 'not base64!', now, [OURS.publicB64], 'malformed_signature', MALFORMED],
+    // 71 bytes end in one `=`; without it the base64 is not canonical (ECDSA signatures vary in length, so not a real one: that could be 72 bytes, unpadded).
+    ['a signature with its base64 padding stripped', derLike(71).replace(/=+$/, ''), now, [OURS.publicB64], 'malformed_signature', MALFORMED],
+    ['a signature that does not start like DER (0x30)', Buffer.alloc(70, 1).toString('base64'), now, [OURS.publicB64], 'malformed_signature', MALFORMED],
+    // A DER P-256 signature is at most 72 bytes; the bound is 80, inclusive: 81 bytes are refused unverified.
+    ['a DER-like signature of 81 bytes', derLike(81), now, [OURS.publicB64], 'malformed_signature', MALFORMED],
+    ['a DER-like signature of exactly 80 bytes', derLike(80), now, [OURS.publicB64], 'bad_signature', 'signature does not match'],
+    ['no timestamp header', sign(body, now), undefined, [OURS.publicB64], 'malformed_timestamp', 'missing X-Twilio-Email-Event-Webhook-Timestamp header'],
+    ['an empty timestamp header', sign(body, ''), '', [OURS.publicB64], 'malformed_timestamp', NOT_SECONDS],
+    ['a timestamp with a fraction', sign(body, `${NOW_S}.0`), `${NOW_S}.0`, [OURS.publicB64], 'malformed_timestamp', NOT_SECONDS],
+    // Milliseconds (13 digits) are the wrong unit: refused as malformed rather than read as a far-future time.
+    ['a timestamp in milliseconds', sign(body, String(NOW_MS)), String(NOW_MS), [OURS.publicB64], 'malformed_timestamp', NOT_SECONDS],
+    ['a timestamp 301 s old', sign(body, String(NOW_S - 301)), String(NOW_S - 301), [OURS.publicB64], 'timestamp_out_of_window', 'signed timestamp is 301 s old; tolerance is 300 s'],
+    ['a timestamp 301 s in the future', sign(body, String(NOW_S + 301)), String(NOW_S + 301), [OURS.publicB64], 'timestamp_out_of_window', 'signed timestamp is 301 s in the future; tolerance is 300 s'],
+    // Keys that are not P-256 are skipped as unusable: an Ed25519 key, a P-384 key (ECDSA, but another curve), no key at all.
+    ['only an Ed25519 key configured', sign(body, now), now, [ed25519Key], 'bad_signature', 'no configured key is a P-256 public key (base64 DER SPKI)'],
+    ['only a P-384 key configured', sign(body, now), now, [p384Key], 'bad_signature', 'no configured key is a P-256 public key (base64 DER SPKI)'],
+    ['only a key that is not base64 configured', sign(body, now), now, ['not-a-key'], 'bad_signature', 'no configured key is a P-256 public key (base64 DER SPKI)'],
+    ['a signature made with another P-256 key', sign(body, now, OTHER.privateKey), now, [OURS.publicB64], 'bad_signature', 'signature does not match'],
+  ])('%s is a 401 whose detail names the problem', (_case, signature, timestamp, keys, code, detail) => {
+    expect(verify(body, signature, timestamp, keys)).toEqual({ ok: false, status: 401, code, detail });
+  });
+
+  test('timestamps exactly at the tolerance are accepted in both directions', () => {
+    for (const ts of [String(NOW_S - 300), String(NOW_S + 300)]) expect(verify(body, sign(body, ts), ts)).toMatchObject({ ok: true });
+  });
+
+  test('a signature header with surrounding whitespace is read trimmed', () => {
+    expect(verify(body, ` ${sign(body, now)} `, now)).toMatchObject({ ok: true, event: { id: 'evt-1' } });
+  });
+
+  /** Signs exact bytes (for bodies that are not UTF-8 text). */
+  const signBytes = (payload: Buffer, timestamp: string) => signData('sha256', Buffer.concat([Buffer.from(timestamp), payload]), OURS.privateKey).toString('base64');
+  test.each<[string, string | Buffer, string, string]>([
+    ['a body that is not JSON', 'not json', 'malformed_body', 'body is not valid JSON'],
+    ['a body that is not UTF-8', Buffer.from([0x5b, 0xff, 0x5d]), 'malformed_body', 'body is not valid UTF-8'],
+    ['a JSON object rather than an array', '{"sg_event_id":"x"}', 'malformed_body', 'body is not a non-empty JSON array of events'],
+    ['JSON null', 'null', 'malformed_body', 'body is not a non-empty JSON array of events'],
+    ['an empty array', '[]', 'malformed_body', 'body is not a non-empty JSON array of events'],
+    ['an event without sg_event_id', '[{"event":"open"}]', 'missing_event_id', 'no event ID found in the "sg_event_id" of every event'],
+    ['an event with an empty sg_event_id', '[{"sg_event_id":"","event":"open"}]', 'missing_event_id', 'no event ID found in the "sg_event_id" of every event'],
+    ['a second event without sg_event_id', '[{"sg_event_id":"a"},{"event":"open"}]', 'missing_event_id', 'no event ID found in the "sg_event_id" of every event'],
+    ['a null event after a good one', '[{"sg_event_id":"a"},null]', 'missing_event_id', 'no event ID found in the "sg_event_id" of every event'],
+  ])('after a valid signature, %s is a 400 whose detail names the problem', (_case, payload, code, detail) => {
+    const bytes = Buffer.isBuffer(payload) ? payload : Buffer.from(payload);
+    const verdict = sendgridScheme.verify(
+      inbound({ body: bytes, headers: { 'X-Twilio-Email-Event-Webhook-Signature': signBytes(bytes, now), 'X-Twilio-Email-Event-Webhook-Timestamp': now } }),
+      context([OURS.publicB64], NOW_MS), {},
+    );
+    expect(verdict).toEqual({ ok: false, status: 400, code, detail });
+  });
+
+  test('a single event without sg_message_id or event name has no group key and no type', () => {
+    const payload = JSON.stringify([{ sg_event_id: 'evt-2', email: 'a@example.com' }]);
+    expect(verify(payload, sign(payload, now), now)).toEqual({ ok: true, event: { id: 'evt-2', type: undefined, groupKey: undefined, payload: JSON.parse(payload) } });
+  });
+
+  test('a batch is typed "batch", has no group key (its events may belong to several messages) and carries every event', () => {
+    const events = [
+      { sg_event_id: 'b', event: 'open', sg_message_id: 'msg-1' },
+      { sg_event_id: 'a', event: 'click', sg_message_id: 'msg-1' },
+    ];
+    const payload = JSON.stringify(events);
+    expect(verify(payload, sign(payload, now), now)).toEqual({
+      ok: true,
+      event: { id: `batch:${createHash('sha256').update(JSON.stringify(['a', 'b'])).digest('hex')}`, type: 'batch', groupKey: undefined, payload: events },
+    });
   });
 });

@@ -1,5 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
 import { LogSeverity, shopifyApi } from '@shopify/shopify-api';
+import { ConflictingHeaderError } from '../../../../lambda/verifier/errors';
 import { shopifyScheme, type ShopifyOptions } from '../../../../lambda/verifier/schemes/shopify';
 import { context, inbound } from '../../../support/requests';
 
@@ -50,7 +51,9 @@ async function sdkValidates(payload: string, headers: Record<string, string>): P
 }
 
 describe('shopify scheme', () => {
-  test('requires the HMAC header of the configured style, and none when both styles are accepted', () => {
+  test('requiredHeaders is the HMAC header of the configured style, and none when both styles are accepted: the construct makes them required request parameters of the API Gateway method', () => {
+    // lib/endpoint.ts turns each into `method.request.header.<name>`, enforced by the request validator: a request
+    // without it is refused at the gateway (400). API Gateway cannot require one of two names, so `any` requires none.
     expect(shopifyScheme.requiredHeaders({})).toEqual(['X-Shopify-Hmac-Sha256']);
     expect(shopifyScheme.requiredHeaders({ headerStyle: 'x-shopify' })).toEqual(['X-Shopify-Hmac-Sha256']);
     expect(shopifyScheme.requiredHeaders({ headerStyle: 'shopify' })).toEqual(['shopify-hmac-sha256']);
@@ -130,5 +133,85 @@ describe('shopify scheme', () => {
     expect(created.typesShareContent).toBeUndefined();
     expect(read({ 'X-Shopify-Event-Id': 'fresh', 'X-Shopify-Webhook-Id': 'fresh' }, perTopic).signedContent).toBe(created.signedContent);
     expect(read({ 'X-Shopify-Topic': 'orders/paid' }, perTopic).signedContent).not.toBe(created.signedContent);
+  });
+
+  const digest = createHmac('sha256', SECRET).update(body).digest();
+  const EVENTS_IDS = { 'shopify-event-id': 'e-1', 'shopify-webhook-id': 'w-1' };
+  test.each<[string, Record<string, string>, ShopifyOptions, string, string]>([
+    ['no X-Shopify-Hmac-Sha256 header', {}, {}, 'missing_signature', 'missing X-Shopify-Hmac-Sha256 header'],
+    ['an Events-style header when only webhooks are configured', { 'shopify-hmac-sha256': sign(body) }, {}, 'missing_signature', 'missing X-Shopify-Hmac-Sha256 header'],
+    ['no shopify-hmac-sha256 header (Events style)', { 'X-Shopify-Hmac-Sha256': sign(body) }, { headerStyle: 'shopify' }, 'missing_signature', 'missing shopify-hmac-sha256 header'],
+    // With both styles accepted, the detail names both headers, so the sender knows either would do.
+    ['neither header when both styles are accepted', {}, { headerStyle: 'any' }, 'missing_signature', 'missing X-Shopify-Hmac-Sha256 or shopify-hmac-sha256 header'],
+    // Valid base64 of the wrong size is malformed, not a mismatch: only a 32-byte digest is an HMAC-SHA256.
+    ['the base64 of a digest cut short by one byte', { 'X-Shopify-Hmac-Sha256': digest.subarray(0, 31).toString('base64') }, {}, 'malformed_signature', 'signature is not the base64 of a SHA-256 digest'],
+    ['the base64 of a digest one byte too long', { 'X-Shopify-Hmac-Sha256': Buffer.concat([digest, Buffer.from([0])]).toString('base64') }, {}, 'malformed_signature', 'signature is not the base64 of a SHA-256 digest'],
+    ['a hex digest', { 'X-Shopify-Hmac-Sha256': digest.toString('hex') }, {}, 'malformed_signature', 'signature is not the base64 of a SHA-256 digest'],
+    ['an empty header', { 'X-Shopify-Hmac-Sha256': '' }, {}, 'malformed_signature', 'signature is not the base64 of a SHA-256 digest'],
+    ['both styles present and both malformed', { 'X-Shopify-Hmac-Sha256': 'x', 'shopify-hmac-sha256': digest.toString('hex') }, { headerStyle: 'any' }, 'malformed_signature', 'signature is not the base64 of a SHA-256 digest'],
+    ['a digest made with another secret', { 'X-Shopify-Hmac-Sha256': sign(body, 'other') }, {}, 'bad_signature', 'signature does not match'],
+    // A malformed header beside a well-formed one is skipped, but the well-formed one must still match.
+    ['one style malformed, the other signed with another secret', { 'X-Shopify-Hmac-Sha256': 'x', 'shopify-hmac-sha256': sign(body, 'other') }, { headerStyle: 'any' }, 'bad_signature', 'signature does not match'],
+  ])('%s is a 401 whose detail names the problem', (_case, headers, options, code, detail) => {
+    expect(verify(body, { 'X-Shopify-Event-Id': 'e-1', ...EVENTS_IDS, ...headers }, options)).toEqual({ ok: false, status: 401, code, detail });
+  });
+
+  test.each<[string, string | Buffer, Record<string, string>, ShopifyOptions, string, string]>([
+    ['a webhook without event or webhook ID', body, { 'X-Shopify-Hmac-Sha256': sign(body) }, {}, 'missing_event_id', 'missing X-Shopify-Event-Id and X-Shopify-Webhook-Id headers'],
+    // Empty ID headers count as absent: an empty string is no idempotency key.
+    ['a webhook whose ID headers are empty', body, { 'X-Shopify-Hmac-Sha256': sign(body), 'X-Shopify-Event-Id': '', 'X-Shopify-Webhook-Id': '' }, {}, 'missing_event_id', 'missing X-Shopify-Event-Id and X-Shopify-Webhook-Id headers'],
+    ['an Events delivery without event or webhook ID', body, { 'shopify-hmac-sha256': sign(body) }, { headerStyle: 'shopify' }, 'missing_event_id', 'missing shopify-event-id and shopify-webhook-id headers'],
+    // Under `any`, the IDs are read in the style of the signature header that came.
+    ['an Events delivery without IDs when both styles are accepted', body, { 'shopify-hmac-sha256': sign(body), 'X-Shopify-Event-Id': 'e-1' }, { headerStyle: 'any' }, 'missing_event_id', 'missing shopify-event-id and shopify-webhook-id headers'],
+    ['a signed XML body', '<order/>', { 'X-Shopify-Hmac-Sha256': sign('<order/>'), 'X-Shopify-Event-Id': 'e-1' }, {}, 'malformed_body', 'body is not valid JSON'],
+    ['a signed body that is not UTF-8', Buffer.from([0x7b, 0xff, 0x7d]), { 'X-Shopify-Hmac-Sha256': sign(Buffer.from([0x7b, 0xff, 0x7d])), 'X-Shopify-Event-Id': 'e-1' }, {}, 'malformed_body', 'body is not valid UTF-8'],
+  ])('%s is a 400 whose detail names the problem', (_case, payload, headers, options, code, detail) => {
+    expect(verify(payload, headers, options)).toEqual({ ok: false, status: 400, code, detail });
+  });
+
+  test('empty event ID, topic and shop headers count as absent: the webhook ID is the ID, and there is no type or group', () => {
+    const headers = { ...webhookHeaders(sign(body)), 'X-Shopify-Event-Id': '', 'X-Shopify-Topic': '', 'X-Shopify-Shop-Domain': '' };
+    const verdict = verify(body, headers);
+    expect(verdict).toMatchObject({ ok: true, event: { id: 'b54557e4-bdd9-4b37-8a5f-bf7d70bcd043' } });
+    expect(verdict.ok && verdict.event.type).toBeUndefined();
+    expect(verdict.ok && verdict.event.groupKey).toBeUndefined();
+  });
+
+  test('signedContent is exactly the body digest by default, and the digest of the JSON topic, a newline and the body per topic', () => {
+    const sha = (...parts: string[]) => parts.reduce((hash, part) => hash.update(part), createHash('sha256')).digest('hex');
+    const headers = webhookHeaders(sign(body));
+    const event = (extra: Record<string, string>, options: ShopifyOptions) => {
+      const verdict = verify(body, { ...headers, ...extra }, options);
+      if (!verdict.ok) throw new Error(verdict.detail);
+      return verdict.event;
+    };
+    expect(event({}, { oneEventPerBody: true })).toMatchObject({ signedContent: sha(body), typesShareContent: true });
+    expect(event({}, { oneEventPerBody: false }).signedContent).toBe(sha('"orders/create"\n', body));
+    // Without a topic the prefix is JSON null, distinct from any topic string (which JSON always quotes).
+    expect(event({ 'X-Shopify-Topic': '' }, { oneEventPerBody: false }).signedContent).toBe(sha('null\n', body));
+    const { 'X-Shopify-Topic': _topic, ...noTopic } = headers;
+    const verdict = verify(body, noTopic, { oneEventPerBody: false });
+    expect(verdict).toMatchObject({ ok: true, event: { signedContent: sha('null\n', body) } });
+    expect(verdict.ok && 'typesShareContent' in verdict.event).toBe(false);
+  });
+
+  test('Events deliveries read the ID, topic and shop from the un-prefixed headers, the webhook ID when the event ID is absent', () => {
+    const { 'shopify-event-id': _eventId, ...headers } = eventsHeaders(sign(body));
+    expect(verify(body, { ...headers, 'X-Shopify-Event-Id': 'ignored' }, { headerStyle: 'shopify' })).toMatchObject({
+      ok: true, event: { id: 'b54557e4-bdd9-4b37-8a5f-bf7d70bcd043', type: 'orders/create', groupKey: 'shop.myshopify.com', signedContent: createHash('sha256').update(body).digest('hex') },
+    });
+  });
+
+  test('header names are matched case-insensitively (HTTP/2 senders and proxies lower-case them)', () => {
+    const lower = Object.fromEntries(Object.entries(webhookHeaders(sign(body))).map(([name, value]) => [name.toLowerCase(), value]));
+    expect(verify(body, lower)).toMatchObject({ ok: true, event: { id: '98880550-7158-44d4-b7cd-2c97c8a091b5', type: 'orders/create', groupKey: 'shop.myshopify.com' } });
+  });
+
+  test('the HMAC header sent twice: the same value verifies, two different values are refused before either is tried', () => {
+    const headers = webhookHeaders(sign(body));
+    const twice = (values: string[]) => shopifyScheme.verify(inbound({ body, headers: { ...headers, 'X-Shopify-Hmac-Sha256': values } }), context([SECRET], NOW_MS), {});
+    expect(twice([sign(body), sign(body)])).toMatchObject({ ok: true });
+    // The handler turns this into a 400 conflicting_header: which copy was meant is unknowable.
+    expect(() => twice([sign(body, 'other'), sign(body)])).toThrow(ConflictingHeaderError);
   });
 });

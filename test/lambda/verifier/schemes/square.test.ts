@@ -24,7 +24,9 @@ function verify(payload: string | Buffer, signature: string | undefined, options
 }
 
 describe('square scheme', () => {
-  test('requires the signature header', () => {
+  test('requiredHeaders is the signature header: the construct makes it a required request parameter of the API Gateway method', () => {
+    // lib/endpoint.ts turns each into `method.request.header.<name>`, enforced by the request validator: a request
+    // without a signature is refused at the gateway (400) and never invokes the verifier.
     expect(squareScheme.requiredHeaders({})).toEqual(['x-square-hmacsha256-signature']);
   });
 
@@ -87,5 +89,48 @@ describe('square scheme', () => {
     expect(verify('not json', sign('not json'))).toMatchObject({ ok: false, status: 400, code: 'malformed_body' });
     const noId = JSON.stringify({ type: 'payment.updated' });
     expect(verify(noId, sign(noId))).toMatchObject({ ok: false, status: 400, code: 'missing_event_id' });
+  });
+
+  const digest = nodeCrypto.createHmac('sha256', KEY).update(DEFAULT_URL + body).digest();
+  test.each<[string, string | undefined, string, string]>([
+    ['no x-square-hmacsha256-signature header', undefined, 'missing_signature', 'missing x-square-hmacsha256-signature header'],
+    ['an empty header', '', 'malformed_signature', 'x-square-hmacsha256-signature is not the base64 of a SHA-256 digest'],
+    // Valid base64 of the wrong size is malformed, not a mismatch: only a 32-byte digest is an HMAC-SHA256.
+    ['the base64 of a digest cut short by one byte', digest.subarray(0, 31).toString('base64'), 'malformed_signature', 'x-square-hmacsha256-signature is not the base64 of a SHA-256 digest'],
+    ['the base64 of a digest one byte too long', Buffer.concat([digest, Buffer.from([0])]).toString('base64'), 'malformed_signature', 'x-square-hmacsha256-signature is not the base64 of a SHA-256 digest'],
+    ['a hex digest', digest.toString('hex'), 'malformed_signature', 'x-square-hmacsha256-signature is not the base64 of a SHA-256 digest'],
+    ['a digest made with another key', sign(body, DEFAULT_URL, 'other_key'), 'bad_signature', 'signature does not match'],
+    ['a digest of the body alone, without the URL', nodeCrypto.createHmac('sha256', KEY).update(body).digest('base64'), 'bad_signature', 'signature does not match'],
+  ])('%s is a 401 whose detail names the problem', (_case, signature, code, detail) => {
+    expect(verify(body, signature)).toEqual({ ok: false, status: 401, code, detail });
+  });
+
+  const signBytes = (payload: Buffer) => nodeCrypto.createHmac('sha256', KEY).update(DEFAULT_URL).update(payload).digest('base64');
+  test.each<[string, string | Buffer, string, string]>([
+    ['a body without event_id', JSON.stringify({ type: 'payment.updated', merchant_id: 'MLX1' }), 'missing_event_id', 'no event ID found in the body field "event_id"'],
+    ['a body with an empty event_id', JSON.stringify({ event_id: '', type: 'payment.updated' }), 'missing_event_id', 'no event ID found in the body field "event_id"'],
+    ['a body that is not JSON', 'event_id=1', 'malformed_body', 'body is not valid JSON'],
+    ['a body that is not UTF-8', Buffer.from([0x7b, 0xff, 0x7d]), 'malformed_body', 'body is not valid UTF-8'],
+  ])('%s is a 400 whose detail names the problem', (_case, payload, code, detail) => {
+    expect(verify(payload, signBytes(Buffer.from(payload)))).toEqual({ ok: false, status: 400, code, detail });
+  });
+
+  test('an event without data.id is grouped by the merchant; with neither there is no group (nor a type without one)', () => {
+    const merchant = JSON.stringify({ merchant_id: 'MLX1', type: 'oauth.authorization.revoked', event_id: 'e-2', data: { type: 'revocation' } });
+    expect(verify(merchant, sign(merchant))).toMatchObject({ ok: true, event: { id: 'e-2', type: 'oauth.authorization.revoked', groupKey: 'MLX1' } });
+    const bare = JSON.stringify({ event_id: 'e-3' });
+    expect(verify(bare, sign(bare))).toEqual({ ok: true, event: { id: 'e-3', type: undefined, payload: { event_id: 'e-3' }, groupKey: undefined } });
+  });
+
+  test('an explicit notificationUrl wins over the public URL the request arrived at', () => {
+    const registered = 'https://hooks.example.com/square';
+    expect(verify(body, sign(body, registered), { notificationUrl: registered }, [KEY], 'https://public.example.com/in')).toMatchObject({ ok: true });
+    expect(verify(body, sign(body, 'https://public.example.com/in'), { notificationUrl: registered }, [KEY], 'https://public.example.com/in'))
+      .toEqual({ ok: false, status: 401, code: 'bad_signature', detail: 'signature does not match' });
+  });
+
+  test('the header name is matched case-insensitively', () => {
+    const verdict = squareScheme.verify(inbound({ body, headers: { 'X-Square-HmacSha256-Signature': sign(body) }, domainName: DOMAIN }), context([KEY], NOW_MS), {});
+    expect(verdict).toMatchObject({ ok: true, event: { id: '6a8f5f28-54a1-4eb0-a98a-3111513fd4fc' } });
   });
 });

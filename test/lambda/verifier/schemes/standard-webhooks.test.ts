@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { svixScheme } from '../../../../lambda/verifier/schemes/standard-webhooks';
 import { Webhook } from 'standardwebhooks';
 import { standardWebhooksScheme, type StandardWebhooksOptions } from '../../../../lambda/verifier/schemes/standard-webhooks';
 import { context, inbound } from '../../../support/requests';
@@ -114,6 +115,95 @@ describe('standard-webhooks scheme', () => {
     expect(verify(body, sdkHeaders(body), [SECRET], NOW_MS, { headerPrefix: 'either' })).toMatchObject({ ok: true });
     expect(standardWebhooksScheme.requiredHeaders({})).toEqual(['webhook-id', 'webhook-timestamp', 'webhook-signature']);
     expect(standardWebhooksScheme.requiredHeaders({ headerPrefix: 'either' })).toEqual([]);
+  });
+
+  test('requiredHeaders are the chosen family\'s id, timestamp and signature: the construct makes them required request parameters of the API Gateway method', () => {
+    // lib/endpoint.ts turns each into `method.request.header.<name>`, enforced by the request validator: a request
+    // missing one is refused at the gateway (400) and never invokes the verifier. With `either` no single family
+    // can be required there, so the list is empty and the verifier alone refuses a request with neither.
+    expect(standardWebhooksScheme.requiredHeaders({ headerPrefix: 'webhook' })).toEqual(['webhook-id', 'webhook-timestamp', 'webhook-signature']);
+    expect(standardWebhooksScheme.requiredHeaders({ headerPrefix: 'svix' })).toEqual(['svix-id', 'svix-timestamp', 'svix-signature']);
+  });
+
+  const hand = handHeaders(body);
+  const mac = hand['webhook-signature'].slice('v1,'.length);
+  const raw = Buffer.from(mac, 'base64');
+  const NO_V1 = 'webhook-signature carries no well-formed v1 signature';
+  const without = (name: string): Headers => Object.fromEntries(Object.entries(hand).filter(([key]) => key !== name));
+  test.each<[string, Headers, StandardWebhooksOptions, string, string]>([
+    ['no webhook-signature header', without('webhook-signature'), {}, 'missing_signature', 'missing webhook-signature header'],
+    ['no signature header of either family (headerPrefix either)', without('webhook-signature'), { headerPrefix: 'either' }, 'missing_signature', 'missing webhook-signature or svix-signature header'],
+    ['no webhook-id header', without('webhook-id'), {}, 'missing_header', 'missing webhook-id header (it is part of the signed content)'],
+    ['an empty webhook-id header', { ...hand, 'webhook-id': '' }, {}, 'missing_header', 'missing webhook-id header (it is part of the signed content)'],
+    ['an empty signature header', { ...hand, 'webhook-signature': '' }, {}, 'malformed_signature', NO_V1],
+    ['a digest without its version', { ...hand, 'webhook-signature': mac }, {}, 'malformed_signature', NO_V1],
+    ['the right digest as v1a (the ed25519 version)', { ...hand, 'webhook-signature': `v1a,${mac}` }, {}, 'malformed_signature', NO_V1],
+    ['the right digest as v2', { ...hand, 'webhook-signature': `v2,${mac}` }, {}, 'malformed_signature', NO_V1],
+    ['the right digest as v1= instead of v1,', { ...hand, 'webhook-signature': `v1=${mac}` }, {}, 'malformed_signature', NO_V1],
+    // Base64 of the right alphabet but the wrong size is malformed, not a mismatch: only 32 bytes is an HMAC-SHA256.
+    ['a v1 one byte short', { ...hand, 'webhook-signature': `v1,${raw.subarray(0, 31).toString('base64')}` }, {}, 'malformed_signature', NO_V1],
+    ['a v1 one byte long', { ...hand, 'webhook-signature': `v1,${Buffer.concat([raw, Buffer.alloc(1)]).toString('base64')}` }, {}, 'malformed_signature', NO_V1],
+    ['a v1 without its base64 padding', { ...hand, 'webhook-signature': `v1,${mac.replace(/=+$/, '')}` }, {}, 'malformed_signature', NO_V1],
+    ['no webhook-timestamp header', without('webhook-timestamp'), {}, 'malformed_timestamp', 'timestamp is not a whole number of seconds'],
+    // 13 digits: a timestamp in milliseconds is refused outright, not read as seconds thousands of years ahead.
+    ['a webhook-timestamp in milliseconds', { ...hand, 'webhook-timestamp': String(NOW_MS) }, {}, 'malformed_timestamp', 'timestamp is not a whole number of seconds'],
+    ['a timestamp one second too old', handHeaders(body, SECRET, NOW_S - 301), {}, 'timestamp_out_of_window', 'signed timestamp is 301 s old; tolerance is 300 s'],
+    ['a timestamp one second too far ahead', handHeaders(body, SECRET, NOW_S + 301), {}, 'timestamp_out_of_window', 'signed timestamp is 301 s in the future; tolerance is 300 s'],
+    ['a v1 made with another secret', handHeaders(body, OTHER_SECRET), {}, 'bad_signature', 'no v1 signature matches'],
+    // The id and the timestamp are signed: changing either (the timestamp within the window) breaks the signature.
+    ['a webhook-id other than the signed one', { ...hand, 'webhook-id': 'msg_other' }, {}, 'bad_signature', 'no v1 signature matches'],
+    ['a webhook-timestamp other than the signed one', { ...hand, 'webhook-timestamp': String(NOW_S + 1) }, {}, 'bad_signature', 'no v1 signature matches'],
+  ])('%s is a 401 whose detail names the problem', (_case, headers, options, code, detail) => {
+    expect(verify(body, headers, [SECRET], NOW_MS, options)).toEqual({ ok: false, status: 401, code, detail });
+  });
+
+  test.each([
+    ['not base64', ['whsec_not base64!']],
+    ['an empty whsec_', ['whsec_']],
+    ['base64 of the wrong alphabet after whsec_', ['whsec_abc-def_']],
+  ])('configured secrets that are all %s verify nothing: a 401 that says no secret is a whsec_ key', (_case, secrets) => {
+    // Told apart from a plain mismatch: the sender cannot fix it, the endpoint's owner must.
+    expect(verify(body, hand, secrets)).toEqual({ ok: false, status: 401, code: 'bad_signature', detail: 'no configured secret is a whsec_<base64> key' });
+  });
+
+  test('the window holds exactly at the tolerance in both directions', () => {
+    expect(verify(body, handHeaders(body, SECRET, NOW_S - 300))).toMatchObject({ ok: true });
+    expect(verify(body, handHeaders(body, SECRET, NOW_S + 300))).toMatchObject({ ok: true });
+  });
+
+  test('header names are matched in any case', () => {
+    const upper = { 'Webhook-Id': MSG_ID, 'Webhook-Timestamp': String(NOW_S), 'WEBHOOK-SIGNATURE': hand['webhook-signature'] };
+    expect(verify(body, upper)).toEqual({ ok: true, event: { id: MSG_ID, type: 'invoice.paid', payload: JSON.parse(body) } });
+  });
+
+  test('headerPrefix either: when svix-signature is present the svix-* family is used, even if a valid webhook-* set is sent too', () => {
+    const svixWrong = { 'svix-id': MSG_ID, 'svix-timestamp': String(NOW_S), 'svix-signature': handHeaders(body, OTHER_SECRET)['webhook-signature'] };
+    expect(verify(body, { ...hand, ...svixWrong }, [SECRET], NOW_MS, { headerPrefix: 'either' }))
+      .toEqual({ ok: false, status: 401, code: 'bad_signature', detail: 'no v1 signature matches' });
+    const { 'svix-id': _id, ...svixNoId } = svixWrong;
+    expect(verify(body, { ...hand, ...svixNoId }, [SECRET], NOW_MS, { headerPrefix: 'either' }))
+      .toEqual({ ok: false, status: 401, code: 'missing_header', detail: 'missing svix-id header (it is part of the signed content)' });
+    // With headerPrefix webhook, svix-* headers are not even looked at.
+    expect(verify(body, { ...hand, ...svixWrong }, [SECRET], NOW_MS, { headerPrefix: 'webhook' })).toMatchObject({ ok: true });
+  });
+
+  test('an explicit headerPrefix overrides the scheme\'s default family in both directions', () => {
+    // The same function serves both schemes: svix with webhook-* headers mirrors standard-webhooks with svix-* ones.
+    expect(svixScheme.verify(inbound({ body, headers: hand }), context([SECRET], NOW_MS), { headerPrefix: 'webhook' })).toMatchObject({ ok: true });
+    expect(verify(body, hand, [SECRET], NOW_MS, { headerPrefix: 'svix' }))
+      .toEqual({ ok: false, status: 401, code: 'missing_signature', detail: 'missing svix-signature header' });
+  });
+
+  test('an event without a type is accepted untyped, under its webhook-id', () => {
+    const untyped = JSON.stringify({ data: { id: 'inv_1' } });
+    expect(verify(untyped, handHeaders(untyped))).toEqual({ ok: true, event: { id: MSG_ID, payload: JSON.parse(untyped) } });
+  });
+
+  test.each<[string, string | Buffer, string]>([
+    ['not JSON', 'not json', 'body is not valid JSON'],
+    ['not UTF-8', Buffer.from([0x7b, 0xff, 0x7d]), 'body is not valid UTF-8'],
+  ])('a correctly signed body that is %s is a 400 whose detail says so', (_case, payload, detail) => {
+    expect(verify(payload, handHeaders(payload))).toEqual({ ok: false, status: 400, code: 'malformed_body', detail });
   });
 
   test('a correctly signed body that is not JSON is a 400', () => {

@@ -90,6 +90,44 @@ describe('svix scheme', () => {
     expect(svixScheme.requiredHeaders({})).toEqual(['svix-id', 'svix-timestamp', 'svix-signature']);
   });
 
+  test('requiredHeaders follow the chosen family: the construct makes them required request parameters of the API Gateway method', () => {
+    // lib/endpoint.ts turns each into `method.request.header.<name>`, enforced by the request validator: a request
+    // missing one is refused at the gateway (400). With `either` no family can be required there: the list is empty.
+    expect(svixScheme.requiredHeaders({ headerPrefix: 'svix' })).toEqual(['svix-id', 'svix-timestamp', 'svix-signature']);
+    expect(svixScheme.requiredHeaders({ headerPrefix: 'webhook' })).toEqual(['webhook-id', 'webhook-timestamp', 'webhook-signature']);
+    expect(svixScheme.requiredHeaders({ headerPrefix: 'either' })).toEqual([]);
+  });
+
+  const signedHeaders = handHeaders(body);
+  const without = (name: string): Headers => Object.fromEntries(Object.entries(signedHeaders).filter(([key]) => key !== name));
+  test.each<[string, Headers, StandardWebhooksOptions, string, string]>([
+    ['no svix-signature header', without('svix-signature'), {}, 'missing_signature', 'missing svix-signature header'],
+    ['no signature header of either family (headerPrefix either)', without('svix-signature'), { headerPrefix: 'either' }, 'missing_signature', 'missing webhook-signature or svix-signature header'],
+    ['no svix-id header', without('svix-id'), {}, 'missing_header', 'missing svix-id header (it is part of the signed content)'],
+    ['an empty svix-id header', { ...signedHeaders, 'svix-id': '' }, {}, 'missing_header', 'missing svix-id header (it is part of the signed content)'],
+    ['a svix-signature with no v1', { ...signedHeaders, 'svix-signature': 'v1a,abc v2,abc' }, {}, 'malformed_signature', 'svix-signature carries no well-formed v1 signature'],
+    ['no svix-timestamp header', without('svix-timestamp'), {}, 'malformed_timestamp', 'timestamp is not a whole number of seconds'],
+    ['a timestamp one second too old', handHeaders(body, SECRET, NOW_S - 301), {}, 'timestamp_out_of_window', 'signed timestamp is 301 s old; tolerance is 300 s'],
+    ['a v1 made with another secret', handHeaders(body, OTHER_SECRET), {}, 'bad_signature', 'no v1 signature matches'],
+  ])('%s is a 401 whose detail names the problem', (_case, headers, options, code, detail) => {
+    expect(verify(body, headers, [SECRET], NOW_MS, options)).toEqual({ ok: false, status: 401, code, detail });
+  });
+
+  test('the whsec_ prefix is optional on the secret, and a secret that is not base64 verifies nothing', () => {
+    expect(verify(body, signedHeaders, [SECRET.slice('whsec_'.length)])).toMatchObject({ ok: true });
+    expect(verify(body, signedHeaders, ['whsec_%%%']))
+      .toEqual({ ok: false, status: 401, code: 'bad_signature', detail: 'no configured secret is a whsec_<base64> key' });
+  });
+
+  test('headerPrefix either picks svix-* when svix-signature is present, even beside a valid webhook-* set', () => {
+    const webhook = rename(signedHeaders, 'svix-', 'webhook-');
+    const wrongSvix = handHeaders(body, OTHER_SECRET);
+    expect(verify(body, { ...webhook, ...wrongSvix }, [SECRET], NOW_MS, { headerPrefix: 'either' }))
+      .toEqual({ ok: false, status: 401, code: 'bad_signature', detail: 'no v1 signature matches' });
+    expect(verify(body, webhook, [SECRET], NOW_MS, { headerPrefix: 'either' }))
+      .toEqual({ ok: true, event: { id: MSG_ID, type: 'user.created', payload: JSON.parse(body) } });
+  });
+
   test('unlike the SDK, the three headers must come from one family (the SDK mixes them field by field)', () => {
     const { 'svix-id': id, ...rest } = sdkHeaders(body);
     const mixed = { ...rest, 'webhook-id': id };

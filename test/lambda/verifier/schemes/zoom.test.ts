@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { zoomScheme } from '../../../../lambda/verifier/schemes/zoom';
 import { context, inbound } from '../../../support/requests';
 
@@ -28,7 +28,9 @@ function validation(plainToken: string): string {
 }
 
 describe('zoom scheme', () => {
-  test('requires the signature and timestamp headers', () => {
+  test('requiredHeaders are the signature and timestamp headers: the construct makes them required request parameters of the API Gateway method', () => {
+    // lib/endpoint.ts turns each into `method.request.header.<name>`, enforced by the request validator: a request
+    // missing either is refused at the gateway (400) and never invokes the verifier.
     expect(zoomScheme.requiredHeaders({})).toEqual(['x-zm-signature', 'x-zm-request-timestamp']);
   });
 
@@ -112,5 +114,81 @@ describe('zoom scheme', () => {
     for (const [body, code] of [['not json', 'malformed_body'], ['{"payload":{}}', 'missing_event_id'], ['{"event":"endpoint.url_validation","payload":{}}', 'malformed_body']]) {
       expect(verify(body, signed(body))).toMatchObject({ ok: false, status: 400, code });
     }
+  });
+
+  /** The first 128 bits (32 hex digits) of the SHA-256 of the raw body: the part of the ID that tells bodies apart. */
+  const bodyDigest = (body: string | Buffer) => createHash('sha256').update(body).digest('hex').slice(0, 32);
+  const digest = createHmac('sha256', SECRET).update(`v0:${NOW_S}:${meetingStarted}`).digest('hex');
+
+  test.each<[string, Record<string, string>, string, string]>([
+    ['no x-zm-signature header', { 'x-zm-request-timestamp': String(NOW_S) }, 'missing_signature', 'missing x-zm-signature header'],
+    ['a v1= signature', { ...signed(meetingStarted), 'x-zm-signature': `v1=${digest}` }, 'malformed_signature', 'x-zm-signature is not v0=<64 hex digits>'],
+    // Well-formed hex of the wrong size is malformed, not a mismatch: only a 32-byte digest is an HMAC-SHA256.
+    ['a digest cut short by one byte', { ...signed(meetingStarted), 'x-zm-signature': `v0=${digest.slice(0, -2)}` }, 'malformed_signature', 'x-zm-signature is not v0=<64 hex digits>'],
+    ['a digest one byte too long', { ...signed(meetingStarted), 'x-zm-signature': `v0=${digest}00` }, 'malformed_signature', 'x-zm-signature is not v0=<64 hex digits>'],
+    ['no x-zm-request-timestamp header', { 'x-zm-signature': sign(meetingStarted) }, 'malformed_timestamp', 'timestamp is not a whole number of seconds'],
+    // Zoom's event_ts is in milliseconds; the header is in seconds. A millisecond header is a wrong unit, refused as malformed.
+    ['a timestamp in milliseconds', { 'x-zm-signature': sign(meetingStarted, NOW_MS), 'x-zm-request-timestamp': String(NOW_MS) }, 'malformed_timestamp', 'timestamp is not a whole number of seconds'],
+    ['a timestamp one second past the tolerance, old', signed(meetingStarted, NOW_S - 301), 'timestamp_out_of_window', 'signed timestamp is 301 s old; tolerance is 300 s'],
+    ['a timestamp one second past the tolerance, in the future', signed(meetingStarted, NOW_S + 301), 'timestamp_out_of_window', 'signed timestamp is 301 s in the future; tolerance is 300 s'],
+    ['a signature made with another secret', signed(meetingStarted, NOW_S, 'other'), 'bad_signature', 'signature does not match'],
+    ['a signature over another timestamp', { ...signed(meetingStarted), 'x-zm-request-timestamp': String(NOW_S - 1) }, 'bad_signature', 'signature does not match'],
+  ])('%s is a 401 whose detail names the problem', (_case, headers, code, detail) => {
+    expect(verify(meetingStarted, headers)).toEqual({ ok: false, status: 401, code, detail });
+  });
+
+  test('a timestamp exactly at the tolerance verifies, in both directions', () => {
+    expect(verify(meetingStarted, signed(meetingStarted, NOW_S - 300))).toMatchObject({ ok: true, event: { type: 'meeting.started' } });
+    expect(verify(meetingStarted, signed(meetingStarted, NOW_S + 300))).toMatchObject({ ok: true, event: { type: 'meeting.started' } });
+  });
+
+  test.each<[string, string | Buffer, string, string]>([
+    ['a body that is not JSON', 'not json', 'malformed_body', 'body is not valid JSON'],
+    ['a body that is not UTF-8', Buffer.from([0x7b, 0xff, 0x7d]), 'malformed_body', 'body is not valid UTF-8'],
+    ['a body without event', '{"event_ts":1,"payload":{}}', 'missing_event_id', 'no event ID found in the body field "event"'],
+    ['a body with an empty event', '{"event":"","payload":{}}', 'missing_event_id', 'no event ID found in the body field "event"'],
+    ['an endpoint.url_validation without plainToken', '{"event":"endpoint.url_validation","payload":{}}', 'malformed_body', 'endpoint.url_validation without payload.plainToken'],
+    ['an endpoint.url_validation with an empty plainToken', '{"event":"endpoint.url_validation","payload":{"plainToken":""}}', 'malformed_body', 'endpoint.url_validation without payload.plainToken'],
+  ])('%s is a 400 whose detail names the problem', (_case, body, code, detail) => {
+    expect(verify(body, signed(body))).toEqual({ ok: false, status: 400, code, detail });
+  });
+
+  test('the event ID is exactly event, event_ts and the first 32 hex digits of the body digest, joined by colons', () => {
+    expect(verify(meetingStarted, signed(meetingStarted))).toMatchObject({
+      ok: true, event: { id: `meeting.started:1699999999123:${bodyDigest(meetingStarted)}` },
+    });
+  });
+
+  test('without event_ts the ID is event and the body digest alone, with no empty part between them', () => {
+    const body = JSON.stringify({ event: 'meeting.ended', payload: { object: { id: 1 } } });
+    expect(verify(body, signed(body))).toMatchObject({ ok: true, event: { id: `meeting.ended:${bodyDigest(body)}`, type: 'meeting.ended', groupKey: '1' } });
+  });
+
+  test('endpoint.url_validation: the event is the validation request itself, with no group, and the handshake answers it exactly', () => {
+    const body = validation('qgg8vlvZRS6UYooatFL8Aw');
+    expect(verify(body, signed(body))).toEqual({
+      ok: true,
+      event: { id: `endpoint.url_validation:1699999999000:${bodyDigest(body)}`, type: 'endpoint.url_validation', payload: JSON.parse(body) },
+      handshake: {
+        statusCode: 200,
+        body: '{"plainToken":"qgg8vlvZRS6UYooatFL8Aw","encryptedToken":"b69d7951c802f2f5b3445316790e9c937e8e201b2d8a5583d2fbaaafbb2e432b"}',
+        contentType: 'application/json',
+      },
+    });
+  });
+
+  test('an event without an object ID is grouped by the account; with neither there is no group; the object wins when both are present', () => {
+    const account = JSON.stringify({ event: 'account.updated', event_ts: 1, payload: { account_id: 'AAAAAABBBB', object: { name: 'x' } } });
+    expect(verify(account, signed(account))).toMatchObject({ ok: true, event: { type: 'account.updated', groupKey: 'AAAAAABBBB' } });
+    const neither = JSON.stringify({ event: 'app.deauthorized', event_ts: 1, payload: {} });
+    const verdict = verify(neither, signed(neither));
+    expect(verdict).toMatchObject({ ok: true, event: { type: 'app.deauthorized' } });
+    expect(verdict.ok && verdict.event.groupKey).toBeUndefined();
+    expect(verify(meetingStarted, signed(meetingStarted))).toMatchObject({ ok: true, event: { groupKey: '85472946218' } });
+  });
+
+  test('header names are matched case-insensitively', () => {
+    const mixed = { 'X-Zm-Signature': sign(meetingStarted), 'X-Zm-Request-Timestamp': String(NOW_S) };
+    expect(verify(meetingStarted, mixed)).toMatchObject({ ok: true, event: { type: 'meeting.started' } });
   });
 });
