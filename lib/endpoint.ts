@@ -209,6 +209,9 @@ export class HardenedWebhookEndpoint extends Construct {
     this.api = this.createApi(props, verifier);
     if (props.waf) this.waf = new WebhookWaf(this, 'Waf', { ...props.waf, stage: this.api.deploymentStage });
     this.url = this.api.urlForPath(`/${props.path ?? 'webhook'}`);
+    // RestApi always adds an `Endpoint` output with the stage's root URL, which no sender posts to:
+    // replace it with the one URL that matters, so each endpoint has exactly one output.
+    this.api.node.tryRemoveChild('Endpoint');
     new CfnOutput(this, 'Url', { value: this.url, description: `POST ${this.providerId} webhooks here` });
 
     const alarms = createEndpointAlarms(this, this, props.alarms);

@@ -15,7 +15,7 @@ import {
 import { handlerAsset } from './assets';
 import { AlarmActionSet, createTokenAlarms, validateTokenAlarmOptions, type TokenAlarmOptions, type TokenAlarms } from './monitoring';
 import { cfnLintIgnore, checkovSkips } from './scanner-metadata';
-import { PropsValidator } from './validation';
+import { HardenedWebhooksValidationError, PropsValidator } from './validation';
 
 /** Options of {@link TokenIssuer.random}. */
 export interface RandomTokenOptions {
@@ -188,8 +188,10 @@ export class ScopedToken extends Construct implements IScopedToken {
       enableKeyRotation: true,
       removalPolicy,
     });
+    const secretName = props.secretName ?? `hardened-webhooks/${Stack.of(this).stackName}/${this.tokenName}`;
+    claimSecretName(this, secretName);
     const secret = new secretsmanager.Secret(this, 'Resource', {
-      secretName: props.secretName ?? `hardened-webhooks/${Stack.of(this).stackName}/${this.tokenName}`,
+      secretName,
       description: `Scoped token "${this.tokenName}" (hardened-webhooks): rotated every ${this.rotationInterval.toHumanString()} by ${this.issuer.kind === 'lambda' ? 'an issuer function' : 'a random issuer'}.`,
       // Not a usable token: the rotation that runs when the schedule is created issues the first one.
       secretStringValue: SecretValue.unsafePlainText(UNISSUED_TOKEN_PLACEHOLDER),
@@ -347,6 +349,32 @@ export class ScopedToken extends Construct implements IScopedToken {
       },
     });
   }
+}
+
+/** Secret names taken by ScopedTokens, per app: the name, where it deploys, and the token that has it. */
+const SECRET_NAMES = new WeakMap<IConstruct, Map<string, ScopedToken>>();
+
+/**
+ * Secrets Manager names are unique per account and Region: two tokens with one name synthesize, then
+ * the second fails at deploy. Refuse it here — within a stack always (the default name is
+ * `hardened-webhooks/<stack>/<tokenName>`), across stacks when both are bound to the same account
+ * and Region (environment-agnostic stacks may deploy anywhere, so they are not compared).
+ */
+function claimSecretName(token: ScopedToken, secretName: string): void {
+  if (Token.isUnresolved(secretName)) return;
+  const stack = Stack.of(token);
+  const taken = SECRET_NAMES.get(token.node.root) ?? new Map<string, ScopedToken>();
+  SECRET_NAMES.set(token.node.root, taken);
+  const envBound = !Token.isUnresolved(stack.account) && !Token.isUnresolved(stack.region);
+  const where = envBound ? `${stack.account}/${stack.region}` : `stack ${stack.node.path}`;
+  const other = taken.get(`${where}|${secretName}`);
+  if (other) {
+    throw new HardenedWebhooksValidationError('ScopedToken', [
+      `secretName ${JSON.stringify(secretName)} of ${token.node.path} is already used by ${other.node.path} (${where}): Secrets Manager `
+      + 'names are unique per account and Region, so the second secret would fail at deploy; give one of them another tokenName or secretName',
+    ]);
+  }
+  taken.set(`${where}|${secretName}`, token);
 }
 
 function defaultGrace(rotationInterval: Duration): Duration {

@@ -87,10 +87,12 @@ describe('HardenedWebhookEndpoint: API Gateway', () => {
     t.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
   });
 
-  test('the URL is a stack output', () => {
+  test('the webhook URL (stage URL and path) is the one stack output of an endpoint: RestApi\'s own root-URL output is not duplicated beside it', () => {
     const { t } = stripeEndpoint();
     const outputs = t.findOutputs('*');
-    expect(Object.keys(outputs).some((key) => key.startsWith('HooksUrl'))).toBe(true);
+    expect(Object.keys(outputs)).toEqual([expect.stringMatching(/^HooksUrl/)]);
+    const [url] = Object.values(outputs) as Array<{ Value: { 'Fn::Join': [string, unknown[]] } }>;
+    expect(JSON.stringify(url.Value)).toMatch(/\/webhook"\]\]\}$/);
   });
 });
 

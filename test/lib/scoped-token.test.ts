@@ -188,6 +188,40 @@ describe('ScopedToken validation', () => {
   });
 });
 
+describe('ScopedToken secret names: what would collide at deploy is refused at synth', () => {
+  test('two tokens with one tokenName in a stack (one default secret name) are refused, naming both', () => {
+    const stack = new Stack(new App(), 'Orders');
+    new ScopedToken(stack, 'First', { tokenName: 'orders-write' });
+    expect(() => new ScopedToken(stack, 'Second', { tokenName: 'orders-write' }))
+      .toThrow(/secretName "hardened-webhooks\/Orders\/orders-write" of Orders\/Second is already used by Orders\/First .*unique per account and Region/);
+  });
+
+  test('an explicit secretName equal to another token\'s in the same stack is refused', () => {
+    const stack = new Stack(new App(), 'Orders');
+    new ScopedToken(stack, 'First', { tokenName: 'a', secretName: 'shared/name' });
+    expect(() => new ScopedToken(stack, 'Second', { tokenName: 'b', secretName: 'shared/name' })).toThrow(/secretName "shared\/name" of Orders\/Second is already used by Orders\/First/);
+  });
+
+  test('two stacks bound to one account and Region cannot both use a secret name; other Regions, other apps and environment-agnostic stacks can', () => {
+    const app = new App();
+    const env = { account: '111111111111', region: 'eu-west-1' };
+    new ScopedToken(new Stack(app, 'A', { env }), 'T', { tokenName: 'a', secretName: 'shared/name' });
+    expect(() => new ScopedToken(new Stack(app, 'B', { env }), 'T', { tokenName: 'b', secretName: 'shared/name' }))
+      .toThrow(/already used by A\/T \(111111111111\/eu-west-1\)/);
+    expect(() => new ScopedToken(new Stack(app, 'C', { env: { ...env, region: 'us-east-1' } }), 'T', { tokenName: 'c', secretName: 'shared/name' })).not.toThrow();
+    expect(() => new ScopedToken(new Stack(app, 'D'), 'T', { tokenName: 'd', secretName: 'shared/name' })).not.toThrow();
+    expect(() => new ScopedToken(new Stack(app, 'E'), 'T', { tokenName: 'e', secretName: 'shared/name' })).not.toThrow();
+    expect(() => new ScopedToken(new Stack(new App(), 'B', { env }), 'T', { tokenName: 'b', secretName: 'shared/name' })).not.toThrow();
+  });
+
+  test('one tokenName in two stacks gets two secret names (the stack name is part of the default), so both synthesize', () => {
+    const app = new App();
+    const env = { account: '111111111111', region: 'eu-west-1' };
+    new ScopedToken(new Stack(app, 'A', { env }), 'T', { tokenName: 'orders-write' });
+    expect(() => new ScopedToken(new Stack(app, 'B', { env }), 'T', { tokenName: 'orders-write' })).not.toThrow();
+  });
+});
+
 describe('addProcessor with tokens', () => {
   function endpointStack() {
     const stack = new Stack(new App(), 'E');
