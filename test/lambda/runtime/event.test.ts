@@ -31,4 +31,57 @@ describe('the processor event', () => {
   test('a message that is not an envelope is refused', () => {
     expect(() => toWebhookEvent({ messageId: 'm', body: 'x', attributes: {} } as unknown as SQSRecord)).toThrow(UnknownEnvelopeError);
   });
+
+  test('the delivery names the SQS message, its group and its receive count', () => {
+    const delivered = { ...record('{}'), attributes: { ApproximateReceiveCount: '3', MessageGroupId: 'g' } } as unknown as SQSRecord;
+    expect(toWebhookEvent(delivered).delivery).toEqual({ messageId: 'm1', groupId: 'g', receiveCount: 3 });
+  });
+
+  test('a record without SQS attributes (a hand-built event) is a first delivery without a group', () => {
+    const { attributes: _, ...bare } = record('{}');
+    expect(toWebhookEvent(bare as SQSRecord).delivery).toEqual({ messageId: 'm1', groupId: undefined, receiveCount: 1 });
+  });
+});
+
+describe('UnknownEnvelopeError', () => {
+  /** An SQS record whose body is this text (not necessarily an envelope). */
+  const message = (body: string) => ({ messageId: 'm-9', body, attributes: {} }) as unknown as SQSRecord;
+  /** The verifier's envelope for a small JSON body, with `changes` applied to it. */
+  const envelopeWith = (changes: Record<string, unknown>) => JSON.stringify({ ...JSON.parse(record('{}').body) as object, ...changes });
+  const refusal = (body: string) => {
+    try {
+      toWebhookEvent(message(body));
+    } catch (error) {
+      return error;
+    }
+    throw new Error(`toWebhookEvent accepted ${body}`);
+  };
+
+  test('a body that is not JSON is refused by name, naming the message and the version, with the parse error as cause', () => {
+    const error = refusal('x');
+    expect(error).toBeInstanceOf(UnknownEnvelopeError);
+    expect(error).toMatchObject({ name: 'UnknownEnvelopeError', message: 'message m-9 is not a hardened-webhooks envelope of version 1' });
+    expect((error as Error).cause).toBeInstanceOf(SyntaxError);
+  });
+
+  // Each field is checked on its own: a JSON value that is not an envelope, another envelope
+  // version, an envelope without a string ID, or without a string body is never turned into an event.
+  test.each([
+    ['JSON null', 'null'],
+    ['a JSON string', '"text"'],
+    ['another envelope version', envelopeWith({ v: 2 })],
+    ['no envelope version', envelopeWith({ v: undefined })],
+    ['an ID that is not a string', envelopeWith({ id: 42 })],
+    ['no ID', envelopeWith({ id: undefined })],
+    ['no body', envelopeWith({ body: undefined })],
+    ['a body that is not a string', envelopeWith({ body: { a: 1 } })],
+  ])('%s is refused as an unknown envelope', (_, body) => {
+    const error = refusal(body);
+    expect(error).toBeInstanceOf(UnknownEnvelopeError);
+    expect(error).toMatchObject({ name: 'UnknownEnvelopeError', message: 'message m-9 is not a hardened-webhooks envelope of version 1' });
+  });
+
+  test('the envelope the verifier sends is accepted as it is (the cases above differ from it in one field only)', () => {
+    expect(toWebhookEvent(message(envelopeWith({}))).id).toBe('e1');
+  });
 });

@@ -122,6 +122,50 @@ describe('webhookProcessor', () => {
     await first;
   });
 
+  test('an invocation at its deadline (0 ms left) still leases only to its end, so a redelivery after it runs the work', async () => {
+    // Powertools stores no lease at all for 0 ms remaining: the claim would then block every
+    // redelivery until the record expires (days) and the event would end in the DLQ unprocessed.
+    let calls = 0;
+    let release!: () => void;
+    const hung = new Promise<void>((resolve) => { release = resolve; });
+    const run = processor('deadline', async () => {
+      calls += 1;
+      if (calls === 1) await hung; // the invocation is stopped at its deadline mid-work
+    });
+    const startedAt = Date.now();
+    const first = run(batch(record('evt_deadline')), context(0));
+    await until(async () => (await recordsOf('deadline')).some((item) => item[TABLE.POWERTOOLS_STATUS]?.S === 'INPROGRESS'));
+    const [claim] = await recordsOf('deadline');
+    // THEN the claim carries a lease, of at least 1 ms, ending with the invocation
+    const lease = Number(claim[TABLE.POWERTOOLS_IN_PROGRESS_EXPIRY]?.N);
+    expect(lease).toBeGreaterThanOrEqual(startedAt + 1);
+    expect(lease).toBeLessThanOrEqual(Date.now() + 1);
+    // AND once it has passed, the redelivery claims the event and completes it
+    await until(() => Date.now() > lease);
+    expect((await run(batch(record('evt_deadline')), context())).batchItemFailures).toEqual([]);
+    expect(calls).toBe(2);
+    release();
+    await first;
+  });
+
+  test('a message without an event ID is refused before any claim: nothing is written to the table and nothing is counted', async () => {
+    // Without throwOnNoIdempotencyKey every such message would share one claim (the hash of null)
+    // and reach the handler wrapper, which would count it as a processor failure.
+    const own = dynamoDb();
+    const send = jest.spyOn(own, 'send');
+    const counts: string[] = [];
+    const seen: string[] = [];
+    const run = webhookProcessor((event) => void seen.push(event.id), {
+      tableName, processorName: 'no-id', dynamoDbClient: own, metrics: { count: (name) => void counts.push(name) },
+    });
+    const envelope = JSON.parse(record('evt_no_id').body) as Record<string, unknown>;
+    const noId = { ...record('evt_no_id'), body: JSON.stringify({ ...envelope, id: undefined }) };
+    expect((await run(batch(noId), context())).batchItemFailures).toEqual([{ itemIdentifier: noId.messageId }]);
+    expect(seen).toEqual([]);
+    expect(counts).toEqual([]);
+    expect(send).not.toHaveBeenCalled();
+  });
+
   test('overlapping deliveries of one event: the lease is the running invocation\'s own remaining time, and the handler runs once', async () => {
     // Stands for a visibility timeout shorter than the work: SQS hands the message to a second
     // invocation while the first still runs (in AWS, in another execution environment; here the two
@@ -191,5 +235,6 @@ describe('webhookProcessor', () => {
   test('configuration errors are raised at cold start', () => {
     expect(() => webhookProcessor(() => undefined, { tableName })).toThrow(/no processor name/);
     expect(() => webhookProcessor(() => undefined, { processorName: 'x' })).toThrow(/no idempotency table/);
+    expect(() => webhookProcessor(() => undefined, { processorName: 'x' })).toThrow(expect.objectContaining({ name: 'ProcessorConfigError' }));
   });
 });

@@ -2,7 +2,7 @@ import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient, type 
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { PowertoolsMetricsSink, ScopedTokens, TokenConfigError, TokenUnavailableError, UnknownTokenError } from '../../../lambda/runtime';
 import { UNISSUED_TOKEN_PLACEHOLDER } from '../../../lambda/shared/contract';
-import { secretsManager, uniqueName } from '../../support/aws';
+import { motoEndpoint, secretsManager, uniqueName } from '../../support/aws';
 
 const T0 = Date.parse('2026-03-01T12:00:00.000Z');
 
@@ -108,6 +108,31 @@ describe('tokens.get', () => {
     expect(await s.tokens.get('orders-write')).toBe('tok-2');
   });
 
+  test('a token whose expiresAt is still ahead is served from memory like any other', async () => {
+    const s = await setup(tokenValue('long-lived', { expiresAt: new Date(T0 + 3_600_000).toISOString() }));
+    await s.tokens.get('orders-write');
+    s.now += 60_000;
+    expect(await s.tokens.get('orders-write')).toBe('long-lived');
+    expect(s.reads()).toHaveLength(1);
+  });
+
+  test('invalidate(name) forgets that token only', async () => {
+    const client = secretsManager();
+    const send = jest.spyOn(client, 'send');
+    const tokens = new ScopedTokens({
+      secretArns: { first: await secretHolding(client, tokenValue('tok-a')), second: await secretHolding(client, tokenValue('tok-b')) },
+      client, metrics: { count: () => undefined },
+    });
+    await tokens.get('first');
+    await tokens.get('second');
+    send.mockClear();
+    tokens.invalidate('first');
+    expect(await tokens.get('second')).toBe('tok-b');
+    expect(send).not.toHaveBeenCalled();
+    expect(await tokens.get('first')).toBe('tok-a');
+    expect(send).toHaveBeenCalledTimes(1);
+  });
+
   test('concurrent first calls share one read', async () => {
     const s = await setup();
     const values = await Promise.all([s.tokens.get('orders-write'), s.tokens.get('orders-write'), s.tokens.get('orders-write')]);
@@ -147,6 +172,21 @@ describe('usage metric', () => {
     }
   });
 
+  test('an injected sink receives the counts; without a processor name, by token only', async () => {
+    const saved = process.env.HW_PROCESSOR_NAME;
+    delete process.env.HW_PROCESSOR_NAME;
+    try {
+      const client = secretsManager();
+      const counts: unknown[] = [];
+      const tokens = new ScopedTokens({ secretArns: { 'orders-write': await secretHolding(client, tokenValue('tok-1')) }, client, metrics: { count: (...args) => void counts.push(args) } });
+      await tokens.get('orders-write');
+      expect(counts).toEqual([['TokenUsage', [{ Token: 'orders-write' }]]]);
+      expect(stdout.emf()).toEqual([]);
+    } finally {
+      if (saved !== undefined) process.env.HW_PROCESSOR_NAME = saved;
+    }
+  });
+
   test('a failed get records nothing', async () => {
     const s = await setup(UNISSUED_TOKEN_PLACEHOLDER);
     await expect(s.tokens.get('orders-write')).rejects.toThrow(TokenUnavailableError);
@@ -161,6 +201,17 @@ describe('errors', () => {
     await expect(s.tokens.get('refunds-write')).rejects.toThrow('no scoped token named "refunds-write" was granted to this processor; granted: orders-write');
   });
 
+  test('UnknownTokenError is typed, carries the name, and lists every granted name — or none', async () => {
+    const client = secretsManager();
+    const two = new ScopedTokens({ secretArns: { 'orders-write': 'arn:1', 'refunds-read': 'arn:2' }, client });
+    await expect(two.get('audit')).rejects.toMatchObject({
+      name: 'UnknownTokenError', tokenName: 'audit',
+      message: 'no scoped token named "audit" was granted to this processor; granted: orders-write, refunds-read',
+    });
+    const none = new ScopedTokens({ secretArns: {}, client });
+    await expect(none.get('audit')).rejects.toThrow('no scoped token named "audit" was granted to this processor; granted: none');
+  });
+
   test('the placeholder (no rotation has completed) is never handed out', async () => {
     const s = await setup(UNISSUED_TOKEN_PLACEHOLDER);
     await expect(s.tokens.get('orders-write')).rejects.toThrow(/no token has been issued yet/);
@@ -170,6 +221,7 @@ describe('errors', () => {
     const s = await setup('hunter2-not-json');
     const error = (await s.tokens.get('orders-write').catch((e: unknown) => e)) as Error;
     expect(error).toBeInstanceOf(TokenUnavailableError);
+    expect(error.message).toBe('scoped token "orders-write" is unavailable: its secret does not hold a token value');
     expect(error.message).not.toContain('hunter2');
     expect(JSON.stringify(error.cause)).not.toContain('hunter2');
     const missing = new ScopedTokens({ secretArns: { gone: `${s.arn}-deleted` }, client: s.client, metrics: { count: () => undefined } });
@@ -189,6 +241,16 @@ describe('configuration from the environment', () => {
   afterEach(() => {
     process.env = { ...saved };
   });
+
+  /** The configuration error the first use of tokens configured with `options` throws. */
+  function configError(options: ConstructorParameters<typeof ScopedTokens>[0]): Error {
+    try {
+      new ScopedTokens({ client: new SecretsManagerClient({}), ...options }).names();
+    } catch (error) {
+      return error as Error;
+    }
+    throw new Error('the configuration was accepted');
+  }
 
   test('reads HW_TOKENS, HW_TOKEN_CACHE_TTL_SECONDS and HW_PROCESSOR_NAME on first use', async () => {
     const client = secretsManager();
@@ -212,6 +274,64 @@ describe('configuration from the environment', () => {
     expect(() => new ScopedTokens({ client: new SecretsManagerClient({}) }).names()).toThrow(TokenConfigError);
     process.env.HW_TOKENS = '{';
     expect(() => new ScopedTokens({ client: new SecretsManagerClient({}) }).names()).toThrow(/HW_TOKENS is not JSON/);
+  });
+
+  test('HW_TOKENS that is not JSON: a TokenConfigError with the parse error as cause', () => {
+    process.env.HW_TOKENS = '{';
+    const error = configError({});
+    expect(error).toMatchObject({ name: 'TokenConfigError', message: 'HW_TOKENS is not JSON' });
+    expect(error.cause).toBeInstanceOf(SyntaxError);
+  });
+
+  // Every JSON value but an object of strings is refused, each for its own reason: null, a
+  // non-object (whose Object.values would pass), and an ARN that is not a string.
+  test.each(['null', '"arn:aws:secretsmanager:x"', '5', '{"orders-write": 5}', '{"orders-write": null}'])('HW_TOKENS=%s is refused as not a map of name → ARN', (value) => {
+    process.env.HW_TOKENS = value;
+    expect(configError({})).toMatchObject({ name: 'TokenConfigError', message: 'HW_TOKENS must be a JSON object of token name → secret ARN' });
+  });
+
+  test.each([
+    ['a negative option', { cacheTtlSeconds: -1 }, undefined, 'got -1'],
+    ['a non-number in HW_TOKEN_CACHE_TTL_SECONDS', {}, 'soon', 'got NaN'],
+    ['a negative HW_TOKEN_CACHE_TTL_SECONDS', {}, '-5', 'got -5'],
+    ['an infinite option', { cacheTtlSeconds: Infinity }, undefined, 'got Infinity'],
+  ])('a cache TTL that is not a non-negative number (%s) is a configuration error', (_, options, env, got) => {
+    if (env === undefined) delete process.env.HW_TOKEN_CACHE_TTL_SECONDS;
+    else process.env.HW_TOKEN_CACHE_TTL_SECONDS = env;
+    expect(configError({ secretArns: {}, ...options })).toMatchObject({
+      name: 'TokenConfigError', message: `the token cache TTL must be a non-negative number of seconds; ${got}`,
+    });
+  });
+
+  test('an empty HW_TOKEN_CACHE_TTL_SECONDS means the default (300 s), not 0', async () => {
+    process.env.HW_TOKEN_CACHE_TTL_SECONDS = '';
+    const client = secretsManager();
+    const arn = await secretHolding(client, tokenValue('tok'));
+    const reads = jest.spyOn(client, 'send');
+    let now = T0;
+    const tokens = new ScopedTokens({ secretArns: { t: arn }, client, clock: () => now, metrics: { count: () => undefined } });
+    await tokens.get('t');
+    now += 299_000;
+    await tokens.get('t');
+    expect(reads).toHaveBeenCalledTimes(1);
+    now += 1_000;
+    await tokens.get('t');
+    expect(reads).toHaveBeenCalledTimes(2);
+  });
+
+  test('with no client and no sink, the token is read with a client built from the environment and its use recorded as EMF', async () => {
+    // The environment a Lambda function gives the SDK, pointed at the emulator.
+    Object.assign(process.env, { AWS_ENDPOINT_URL: motoEndpoint(), AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing' });
+    delete process.env.AWS_PROFILE;
+    delete process.env.HW_PROCESSOR_NAME;
+    const arn = await secretHolding(secretsManager(), tokenValue('from-default-client'));
+    const tokens = new ScopedTokens({ secretArns: { 'orders-write': arn } });
+    expect(await tokens.get('orders-write')).toBe('from-default-client');
+    expect(stdout.emf()).toEqual([{
+      _aws: { Timestamp: expect.any(Number), CloudWatchMetrics: [{ Namespace: 'HardenedWebhooks', Dimensions: [['Token']], Metrics: [{ Name: 'TokenUsage', Unit: 'Count' }] }] },
+      Token: 'orders-write',
+      TokenUsage: 1,
+    }]);
   });
 
   test('no HW_TOKENS: no tokens', () => {

@@ -1,6 +1,7 @@
-import { GetItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createHash } from 'node:crypto';
+import { GetItemCommand, PutItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CLAIM_STATE, TABLE } from '../../../lambda/shared/contract';
-import { ClaimStore, claimKey, claimKeyOf, safeId, type ClaimSubject } from '../../../lambda/verifier/claims';
+import { ClaimStore, claimBinding, claimKey, claimKeyOf, safeId, type ClaimSubject } from '../../../lambda/verifier/claims';
 import { createIdempotencyTable, dynamoDb, uniqueName } from '../../support/aws';
 import { MemoryDynamoDb } from '../../support/memory-dynamodb';
 
@@ -102,6 +103,68 @@ describe.each([
     expect(await store.legacyClaim(['never-seen'])).toBeUndefined();
     expect(await store.legacyClaim(['never-seen', 'old_pending'])).toEqual({ eventId: 'old_pending', state: 'pending' });
     expect(await store.legacyClaim(['old_done'])).toEqual({ eventId: 'old_done', state: 'enqueued' });
+  });
+
+  test('an over-long event ID and type are stored cut to 1024 and 256 characters, and a conflict compares the type as stored', async () => {
+    // GIVEN signed content claimed by an event whose ID and type exceed what a claim keeps
+    const owner = byContent('c4', 'i'.repeat(1500), 't'.repeat(300), 'B');
+    expect(await store.claim(owner)).toEqual({ kind: 'claimed' });
+    // THEN the claim holds their first 1024 and 256 characters
+    const record = await item(owner);
+    expect(record?.[TABLE.EVENT_ID]?.S).toBe('i'.repeat(1024));
+    expect(record?.[TABLE.EVENT_TYPE]?.S).toBe('t'.repeat(256));
+    // AND the same body and over-long type under another ID differ only by the ID: the request's type is cut as the stored one was
+    expect(await store.claim(byContent('c4', 'j', 't'.repeat(300), 'B'))).toEqual({ kind: 'conflict', differs: 'id' });
+  });
+
+  test('a content claim made without an event type: another ID without one differs by the ID, one with a type by the type', async () => {
+    const owner = byContent('c5', 'E5', undefined, 'B');
+    expect(await store.claim(owner)).toEqual({ kind: 'claimed' });
+    expect((await item(owner))?.[TABLE.EVENT_TYPE]).toBeUndefined();
+    expect(await store.claim(byContent('c5', 'E6', undefined, 'B'))).toEqual({ kind: 'conflict', differs: 'id' });
+    expect(await store.claim(byContent('c5', 'E5', 't', 'B'))).toEqual({ kind: 'conflict', differs: 'type' });
+  });
+
+  /**
+   * Items this version never writes (hand-edited, restored from an old backup, or written by a tool):
+   * a claim is judged by what its kind means, and a missing attribute never turns into a crash.
+   */
+  describe('stored claims lacking attributes', () => {
+    async function write(id: string, attributes: Record<string, AttributeValue>) {
+      await client.send(new PutItemCommand({ TableName: tableName, Item: { [TABLE.PARTITION_KEY]: { S: id }, ...attributes } }));
+    }
+
+    test('an ID claim with no state is unfinished (route and enqueue again) and is no legacy claim', async () => {
+      await write(claimKey('stateless'), { [TABLE.EVENT_ID]: { S: 'stateless' } });
+      expect(await store.claim(byId('stateless'))).toEqual({ kind: 'unfinished' });
+      // The legacy read projects the state alone: the item comes back empty, and the next ID is tried
+      await store.claim(byId('stateless_next'));
+      expect(await store.legacyClaim(['stateless'])).toBeUndefined();
+      expect(await store.legacyClaim(['stateless', 'stateless_next'])).toEqual({ eventId: 'stateless_next', state: 'pending' });
+    });
+
+    test('a content claim that names no owner (no binding, no body digest) conflicts with every request over the body', async () => {
+      // Nobody can show they own it, so nothing may finish it; what changed cannot be told, so the weightiest part is named
+      const owner = byContent('c6', 'E7', 't', 'B');
+      await write(claimKeyOf(owner), { [TABLE.STATE]: { S: CLAIM_STATE.PENDING }, [TABLE.EVENT_ID]: { S: 'E7' }, [TABLE.EVENT_TYPE]: { S: 't' } });
+      expect(await store.claim(owner)).toEqual({ kind: 'conflict', differs: 'body' });
+      expect(await store.claim(byContent('c6', 'E8', 't', 'B'))).toEqual({ kind: 'conflict', differs: 'body' });
+    });
+
+    test('a content claim with its binding but no body digest: its owner finishes it, anyone else conflicts over the body', async () => {
+      const owner = byContent('c7', 'E9', 't', 'B');
+      await write(claimKeyOf(owner), {
+        [TABLE.STATE]: { S: CLAIM_STATE.PENDING }, [TABLE.EVENT_ID]: { S: 'E9' }, [TABLE.EVENT_TYPE]: { S: 't' },
+        [TABLE.BINDING]: { S: claimBinding(owner, createHash('sha256').update('B').digest('hex')) },
+      });
+      expect(await store.claim(owner)).toEqual({ kind: 'unfinished' });
+      expect(await store.claim(byContent('c7', 'E10', 't', 'B'))).toEqual({ kind: 'conflict', differs: 'body' });
+    });
+
+    test('an ID claim is judged by its state alone: a binding stored on it binds nobody (the event ID is signed)', async () => {
+      await write(claimKey('bound_id'), { [TABLE.STATE]: { S: CLAIM_STATE.ENQUEUED }, [TABLE.BINDING]: { S: 'someone-else' } });
+      expect(await store.claim(byId('bound_id'))).toEqual({ kind: 'enqueued' });
+    });
   });
 });
 

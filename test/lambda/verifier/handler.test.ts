@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import Stripe from 'stripe';
 import { ERROR_CODES, type VerifierConfig } from '../../../lambda/shared/contract';
 import type { ClaimResult } from '../../../lambda/verifier/claims';
-import { DownstreamError } from '../../../lambda/verifier/errors';
+import { DownstreamError, VerifierConfigError } from '../../../lambda/verifier/errors';
 import { createVerifier, loadConfig, type VerifierDependencies } from '../../../lambda/verifier/handler';
 import { apiGatewayEvent } from '../../support/requests';
 
@@ -273,5 +273,43 @@ describe('verifier configuration', () => {
     const unsignedTimestamp = { header: 'X-Sig', algorithm: 'sha256', encoding: 'hex', timestampHeader: 'X-Ts', signedContent: '{body}', eventId: { jsonPath: 'id' } };
     expect(() => loadConfig(JSON.stringify({ ...config, provider: { scheme: 'hmac', options: unsignedTimestamp } }))).toThrow(/must contain \{timestamp\} when timestampHeader is set/);
     expect(loadConfig(JSON.stringify(config))).toEqual(config);
+  });
+
+  test('loadConfig keeps the JSON parser\'s error as the cause, for the cold-start log', () => {
+    let thrown: unknown;
+    try {
+      loadConfig('{');
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(VerifierConfigError);
+    expect((thrown as Error).cause).toBeInstanceOf(SyntaxError);
+  });
+
+  test.each(['signingSecretArn', 'tableName', 'endpointName'])('loadConfig refuses a %s that is not a string, even a truthy one', (key) => {
+    expect(() => loadConfig(JSON.stringify({ ...config, [key]: 42 }))).toThrow(new VerifierConfigError(`verifier configuration lacks ${key}`));
+    expect(() => loadConfig(JSON.stringify({ ...config, [key]: { arn: 'x' } }))).toThrow(new VerifierConfigError(`verifier configuration lacks ${key}`));
+  });
+
+  test('loadConfig refuses a configuration without a provider with its own error, not a TypeError', () => {
+    const { provider: _provider, ...withoutProvider } = config;
+    expect(() => loadConfig(JSON.stringify(withoutProvider))).toThrow(new VerifierConfigError('unknown provider scheme "undefined"'));
+  });
+
+  test('createVerifier refuses an unknown scheme at cold start, so the function never serves', () => {
+    expect(() => createVerifier({ ...config, provider: { scheme: 'nope', options: {} } }, fakes().deps)).toThrow(new VerifierConfigError('unknown provider scheme "nope"'));
+  });
+
+  test('without a log sink, each entry is written to stdout as one JSON line (CloudWatch Logs)', async () => {
+    const lines: unknown[] = [];
+    const spy = jest.spyOn(console, 'log').mockImplementation((line: unknown) => void lines.push(line));
+    try {
+      const { deps } = fakes();
+      const handler = createVerifier(config, { ...deps, log: undefined });
+      await handler(stripeRequest(paymentEvent, { secret: 'whsec_wrong' }));
+    } finally {
+      spy.mockRestore();
+    }
+    expect(lines).toEqual([JSON.stringify({ level: 'WARN', msg: 'rejected', status: 401, code: ERROR_CODES.BAD_SIGNATURE, detail: 'no v1 signature matches' })]);
   });
 });
