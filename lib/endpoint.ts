@@ -80,8 +80,10 @@ export interface HardenedWebhookEndpointProps {
   readonly throttle?: EndpointThrottle;
   /**
    * Dot-separated JSON path of the value that names the FIFO message group (events of one group
-   * are processed in order, groups in parallel), e.g. `data.object.customer`.
-   * @default - the provider's default (customer, repository, …), else the event ID
+   * are processed in order, groups in parallel), e.g. `data.object.customer`. Read from the verified
+   * payload (the JSON body; the form fields of a form body); when it finds no non-empty string or
+   * number there, the provider's default applies.
+   * @default - the provider's default, documented on each `WebhookProvider` factory, else the event ID
    */
   readonly messageGroupPath?: string;
   /**
@@ -90,14 +92,20 @@ export interface HardenedWebhookEndpointProps {
    */
   readonly publicUrl?: string;
   /**
-   * Customer-managed key for the table, the queues and the created signing secret. Each function
-   * may use it only through the service that holds its data (`kms:ViaService`) and only for its own
-   * table, queues or secret (encryption context): the verifier `kms:Decrypt` + `kms:GenerateDataKey`
-   * through DynamoDB (table) and SQS (each processor queue), `kms:Decrypt` through Secrets Manager
-   * (signing secret); a processor `kms:Decrypt` through SQS (its queue) and `kms:Decrypt` +
-   * `kms:GenerateDataKey` through DynamoDB (table). The functions get nothing in the key policy, which
-   * must delegate to IAM (the default key policy does).
-   * @default - AWS-managed encryption (DynamoDB) and SQS-managed encryption (SQS)
+   * Customer-managed key that encrypts, at rest: the idempotency table, each processor's queue and
+   * dead-letter queue, and the signing secret when the endpoint creates it (no `signingSecret` given).
+   * It encrypts nothing else: a `signingSecret` you pass keeps its own key (the verifier gets
+   * `kms:Decrypt` on the key it was imported with, if any), each `ScopedToken` has its own
+   * `encryptionKey`, and log groups and function environments use service-managed keys.
+   *
+   * Each function may use it only through the service that holds its data (`kms:ViaService`) and only
+   * for its own table, queues or secret (encryption context): the verifier `kms:Decrypt` +
+   * `kms:GenerateDataKey` through DynamoDB (table) and SQS (each processor queue), `kms:Decrypt`
+   * through Secrets Manager (the created signing secret); a processor `kms:Decrypt` through SQS (its
+   * queue) and `kms:Decrypt` + `kms:GenerateDataKey` through DynamoDB (table). The functions get
+   * nothing in the key policy, which must delegate to IAM (the default key policy does).
+   * @default - AWS-managed encryption (DynamoDB), SQS-managed encryption (queues) and the
+   * `aws/secretsmanager` key (created signing secret)
    */
   readonly encryptionKey?: kms.IKey;
   /**
@@ -132,9 +140,12 @@ export interface HardenedWebhookEndpointProps {
    */
   readonly dashboard?: boolean;
   /**
-   * Puts a WAF web ACL in front of the stage: AWS's IP reputation list and a per-IP rate limit
-   * (answered 429), with no rule that blocks a genuine delivery (body-inspecting rules only count).
-   * `waf: {}` for the defaults.
+   * Puts a WAFv2 web ACL in front of the stage, with no rule that blocks a genuine delivery: AWS's IP
+   * reputation list; a per-IP rate limit answered 429 (`rateLimit`, default 3000 requests per
+   * `rateLimitWindow`, default 5 minutes); AWS's Known bad inputs rule set
+   * (`AWSManagedRulesKnownBadInputsRuleSet`, unless `knownBadInputs: false`); AWS's Core rule set
+   * only with `coreRuleSet: true`. Body-inspecting rules of both managed sets only count.
+   * `waf: {}` for the defaults; see {@link WebhookWafOptions}.
    * @default - no web ACL
    */
   readonly waf?: WebhookWafOptions;
@@ -151,7 +162,10 @@ const MAX_BODY_LIMIT = Size.kibibytes(700);
 export class HardenedWebhookEndpoint extends Construct {
   /** The REST API. */
   public readonly api: apigw.RestApi;
-  /** The URL senders post to. */
+  /**
+   * The URL senders post to: the `prod` stage URL followed by `path`. Also the endpoint's one stack
+   * output (`<id>Url…`); RestApi's own `Endpoint` output (the stage's root URL) is removed.
+   */
   public readonly url: string;
   /** The idempotency table (verifier claims and processor records). */
   public readonly table: dynamodb.ITable;
@@ -245,6 +259,15 @@ export class HardenedWebhookEndpoint extends Construct {
    * Adds a processor: its FIFO queue and dead-letter queue, an event source mapping with partial
    * batch responses, and only the permissions its runtime needs. The verifier sends every event the
    * processor subscribes to; the processor's runtime helper runs it once per event ID.
+   *
+   * On a `lambda.Function` it sets the runtime's environment: `HW_TABLE_NAME`, `HW_PROCESSOR_NAME`,
+   * `HW_PROCESSOR_RECORD_TTL_SECONDS` (`idempotencyRetention`) and, with `tokens`, `HW_TOKENS` and
+   * `HW_TOKEN_CACHE_TTL_SECONDS`. Any other function (imported, an alias or version) gets none of them:
+   * a synth warning lists those to set yourself, and the grants reach it only if it has a role
+   * (`fromFunctionAttributes({ role })`).
+   *
+   * @returns the {@link WebhookProcessor}: `name`, `queue`, `deadLetterQueue`, `handler`,
+   * `eventTypes`, `tokens`, `alarms`, `addAlarmAction()` and its `metric*()` methods.
    */
   public addProcessor(handler: lambda.IFunction, options: ProcessorOptions): WebhookProcessor {
     const duplicate = this.processors.find((processor) => processor.name === options.name);
@@ -305,7 +328,16 @@ export class HardenedWebhookEndpoint extends Construct {
     return this.metric(METRICS.RECEIVED, props);
   }
 
-  /** Requests refused, optionally for one reason (an error code such as `bad_signature`). */
+  /**
+   * Requests the verifier refused: every reason together, or one `reason`, which is one of the
+   * verifier's error codes (the `error` of its response bodies): `malformed_request`,
+   * `malformed_body`, `body_too_large`, `missing_signature`, `missing_header`, `conflicting_header`,
+   * `malformed_signature`, `bad_signature`, `malformed_timestamp`, `timestamp_out_of_window`,
+   * `missing_event_id`, `conflicting_replay`, `message_too_large`, `signing_secret_unavailable`,
+   * `downstream_unavailable`. Any other string names a metric that has no data. Requests API Gateway
+   * refuses before the verifier runs (a required header missing, a body over API Gateway's own limit)
+   * are not counted.
+   */
   public metricRejected(reason?: string, props?: cloudwatch.MetricOptions): cloudwatch.IMetric {
     if (reason) return this.metric(METRICS.REJECTED, { ...props, dimensionsMap: { [DIMENSIONS.ENDPOINT]: this.endpointName, [DIMENSIONS.REASON]: reason } });
     return new cloudwatch.MathExpression({

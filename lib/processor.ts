@@ -18,7 +18,8 @@ import { HardenedWebhooksValidationError, PropsValidator } from './validation';
 export interface ProcessorOptions {
   /**
    * The processor's name: its construct ID, the key prefix of its idempotency records and the
-   * `Processor` metric dimension. Letters, digits and hyphens, starting with a letter.
+   * `Processor` metric dimension. Must match `^[A-Za-z][A-Za-z0-9-]{0,39}$`: 1–40 ASCII letters,
+   * digits and hyphens, starting with a letter (refused at synth otherwise); unique on its endpoint.
    */
   readonly name: string;
   /**
@@ -45,9 +46,13 @@ export interface ProcessorOptions {
    */
   readonly maxReceiveCount?: number;
   /**
-   * The queue's visibility timeout. At least the function's timeout (refused at synth otherwise, for
-   * functions whose timeout is known); below six times it, synth warns.
-   * @default - six times the function's timeout when it is known, else 6 minutes
+   * The queue's visibility timeout (1 s – 12 hours). For a `lambda.Function`, whose timeout is known
+   * (Lambda's 3 s when it sets none): at least that timeout (refused at synth otherwise), and below
+   * six times it synth warns. For any other function (imported with `fromFunctionArn` /
+   * `fromFunctionAttributes`, an alias or version) the timeout is unknown: a 1-minute timeout is
+   * assumed for the default, and a value you give is not checked against the function — set it to at
+   * least six times the function's real timeout.
+   * @default - six times the function's timeout for a `lambda.Function`, else 6 minutes
    */
   readonly visibilityTimeout?: Duration;
   /**
@@ -93,8 +98,14 @@ const LAMBDA_DEFAULT_TIMEOUT = Duration.seconds(3);
 /**
  * One processor: its FIFO queue and FIFO dead-letter queue, the event source mapping with partial
  * batch responses, and exactly the permissions its runtime needs.
+ *
+ * The processor runtime reads `HW_TABLE_NAME` and `HW_PROCESSOR_NAME` (required),
+ * `HW_PROCESSOR_RECORD_TTL_SECONDS` (else 7 days), `HW_TOKENS` (else no tokens) and
+ * `HW_TOKEN_CACHE_TTL_SECONDS` (else 300). They are set on a `lambda.Function` — the last two only
+ * when it has `tokens`; any other function gets none of them and a synth warning.
  */
 export class WebhookProcessor extends Construct {
+  /** The processor's name (`ProcessorOptions.name`). */
   public readonly name: string;
   /** The FIFO queue the verifier sends this processor's events to. */
   public readonly queue: sqs.IQueue;

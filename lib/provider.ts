@@ -277,9 +277,17 @@ export interface SquareProviderOptions {
 /**
  * A webhook sender's signing scheme. Choose one with a static factory:
  * `WebhookProvider.stripe()`, `WebhookProvider.github()`, `WebhookProvider.hmac({...})`, …
+ *
+ * Each factory documents its default FIFO message group: the first of its listed fields that holds
+ * a non-empty string or a number, else the event ID. The endpoint's `messageGroupPath`, when it
+ * finds a value, takes precedence.
  */
 export class WebhookProvider {
-  /** Stripe: `Stripe-Signature` (`t=…,v1=…`), HMAC-SHA256 over `t.body`; event ID = body `id`. */
+  /**
+   * Stripe: `Stripe-Signature` (`t=…,v1=…`), HMAC-SHA256 over `t.body`; event ID = body `id`.
+   *
+   * Default message group: body `data.object.customer`, else `account`, else the event ID.
+   */
   public static stripe(): WebhookProvider {
     return WebhookProvider.of(stripeScheme, {});
   }
@@ -289,6 +297,8 @@ export class WebhookProvider {
    * `X-GitHub-Event` + body `action`. Neither header is signed: events are claimed under the digest of
    * the body, bound to the first delivery ID and event name, so a replay under a fresh ID or another
    * event name enqueues nothing. JSON and `form` (`payload=…`) hook content types.
+   *
+   * Default message group: body `repository.full_name`, else `organization.login`, else the event ID.
    */
   public static github(options: GitHubProviderOptions = {}): WebhookProvider {
     const schemeOptions: GitHubOptions = { allowLegacySha1: options.allowLegacySha1 ?? false };
@@ -303,6 +313,9 @@ export class WebhookProvider {
    * `timestamp + token` — made for every verified request, ignored ones too, and bound to the first
    * body that carried it — are what stop a captured signature being reused with another body.
    * Only the JSON format of current webhooks is accepted, not legacy form posts.
+   *
+   * Default message group: body `event-data.message.headers.message-id` (not signed: it orders, it
+   * does not authenticate), else the event ID.
    */
   public static mailgun(): WebhookProvider {
     return WebhookProvider.of(mailgunScheme, {});
@@ -313,6 +326,9 @@ export class WebhookProvider {
    * and `-Timestamp`). The signing secret holds the verification PUBLIC key from Mail Settings
    * (base64, as SendGrid shows it). Event ID = the `sg_event_id` of a one-event batch, else a
    * SHA-256 of the batch's sorted `sg_event_id`s; event type = the event's `event`, or `batch`.
+   *
+   * Default message group: for a one-event batch, its `sg_message_id`; for a larger batch, none (the
+   * event ID).
    */
   public static sendgrid(): WebhookProvider {
     return WebhookProvider.of(sendgridScheme, {});
@@ -322,6 +338,8 @@ export class WebhookProvider {
    * PagerDuty webhooks v3: `X-PagerDuty-Signature: v1=…[,v1=…]`, HMAC-SHA256 over the body; event
    * ID = body `event.id`, type = `event.event_type`. No timestamp is signed: replays are refused by
    * event ID for as long as `idempotencyRetention`.
+   *
+   * Default message group: body `event.data.id`, else the event ID.
    */
   public static pagerduty(): WebhookProvider {
     return WebhookProvider.of(pagerdutyScheme, {});
@@ -332,6 +350,8 @@ export class WebhookProvider {
    * `X-Signature-Timestamp`). The signing secret holds the application's PUBLIC key (64 hex
    * characters). A verified PING is answered `{"type":1}`; other interactions are enqueued and
    * answered with a deferred response (`{"type":5}`); event ID = body `id`.
+   *
+   * Default message group: none — the event ID (no ordering between interactions).
    */
   public static discord(): WebhookProvider {
     return WebhookProvider.of(discordScheme, {});
@@ -340,6 +360,8 @@ export class WebhookProvider {
   /**
    * Any HMAC scheme described by header, digest, encoding, prefix and signed-content layout. A layout
    * that leaves the body or the timestamp unsigned is refused at synth (see `signedContent`).
+   *
+   * Default message group: the value at `groupKey` when set and present, else the event ID.
    */
   public static hmac(options: HmacProviderOptions): WebhookProvider {
     validateHmacLayout(options);
@@ -363,6 +385,8 @@ export class WebhookProvider {
    * Standard Webhooks (standardwebhooks.com): `webhook-id`, `webhook-timestamp`, `webhook-signature`
    * (`v1,<base64>`, several allowed), HMAC-SHA256 over `id.timestamp.body` keyed with the base64 part of
    * the `whsec_…` secret; event ID = `webhook-id`.
+   *
+   * Default message group: none (the spec defines none) — the event ID.
    */
   public static standardWebhooks(options: StandardWebhooksProviderOptions = {}): WebhookProvider {
     const schemeOptions: StandardWebhooksOptions = { headerPrefix: options.headers ?? StandardWebhooksHeaders.WEBHOOK };
@@ -372,6 +396,8 @@ export class WebhookProvider {
   /**
    * Svix: the Standard Webhooks scheme under `svix-id`, `svix-timestamp`, `svix-signature`;
    * secret `whsec_…`; event ID = `svix-id`.
+   *
+   * Default message group: none — the event ID.
    */
   public static svix(options: SvixProviderOptions = {}): WebhookProvider {
     const schemeOptions: StandardWebhooksOptions = { headerPrefix: options.headers ?? StandardWebhooksHeaders.SVIX };
@@ -381,6 +407,8 @@ export class WebhookProvider {
   /**
    * Paddle Billing: `Paddle-Signature` (`ts=…;h1=…`, several `h1` allowed), HMAC-SHA256 over `ts:body`
    * with the `pdl_ntfset_…` secret; event ID = body `event_id`.
+   *
+   * Default message group: body `data.customer_id`, else `data.id`, else the event ID.
    */
   public static paddle(): WebhookProvider {
     return WebhookProvider.of(paddleScheme, {});
@@ -389,6 +417,8 @@ export class WebhookProvider {
   /**
    * Intercom: `X-Hub-Signature` (`sha1=<hex>`), HMAC-SHA1 over the body with the app's client secret;
    * event ID = body `id`. Nothing time-bound is signed: replays are stopped by the event ID alone.
+   *
+   * Default message group: body `data.item.id`, else `app_id`, else the event ID.
    */
   public static intercom(): WebhookProvider {
     return WebhookProvider.of(intercomScheme, {});
@@ -398,6 +428,8 @@ export class WebhookProvider {
    * Linear: `Linear-Signature` (hex), HMAC-SHA256 over the body; signed timestamp = body `webhookTimestamp`
    * (milliseconds); event ID derived from signed body fields by default, because the `Linear-Delivery`
    * header is not signed and a replay could change it.
+   *
+   * Default message group: body `data.id`, else `organizationId`, else the event ID.
    */
   public static linear(options: LinearProviderOptions = {}): WebhookProvider {
     const schemeOptions: LinearOptions = { eventIdSource: options.eventIdSource ?? LinearEventIdSource.PAYLOAD };
@@ -411,6 +443,10 @@ export class WebhookProvider {
    * its challenge once verified. Slash commands: ID = `trigger_id`, type = the command (`/deploy`).
    * Interactivity: ID = `trigger_id` (else a digest of the signed request), type = payload `type`.
    * Slash commands and interactivity are acknowledged with an empty 200.
+   *
+   * Default message group (the workspace): Events API body `team_id`, else `enterprise_id`; slash
+   * commands form field `team_id`, else `enterprise_id`; interactivity payload `team.id`, else
+   * `enterprise.id`; else the event ID.
    */
   public static slack(): WebhookProvider {
     return WebhookProvider.of(slackScheme, {});
@@ -422,6 +458,10 @@ export class WebhookProvider {
    * Nothing time-bound and no header is signed: events are claimed under the digest of the body (see
    * {@link ShopifyProviderOptions.oneEventPerBody}), so a replay under a fresh event ID or another
    * topic enqueues nothing. JSON subscriptions only.
+   *
+   * Default message group (the shop): header `X-Shopify-Shop-Domain`, or `shopify-shop-domain` on a
+   * delivery with the un-prefixed headers (not signed: it orders, it does not authenticate), else the
+   * event ID.
    */
   public static shopify(options: ShopifyProviderOptions = {}): WebhookProvider {
     const schemeOptions: ShopifyOptions = {
@@ -439,6 +479,9 @@ export class WebhookProvider {
    * signature covers the parameters concatenated, not the form: events are claimed under the digest of
    * the signed string for as long as `idempotencyRetention`, so no re-split of a captured request is a
    * second event. Accepted events are answered with empty TwiML.
+   *
+   * Default message group (the conversation or call): parameter `ConversationSid`, else `CallSid`,
+   * else `MessageSid` (form parameters, or fields of a JSON body), else the event ID.
    */
   public static twilio(options: TwilioProviderOptions = {}): WebhookProvider {
     const schemeOptions: TwilioOptions = { eventIdSource: options.eventIdSource ?? TwilioEventIdSource.SIGNED_CONTENT };
@@ -449,6 +492,8 @@ export class WebhookProvider {
    * Square: `x-square-hmacsha256-signature` (base64), HMAC-SHA256 over `notificationUrl + body` with
    * the subscription's signature key; event ID = body `event_id`, type = body `type`. No timestamp is
    * signed: replays are refused by event ID for as long as `idempotencyRetention`.
+   *
+   * Default message group: body `data.id`, else `merchant_id`, else the event ID.
    */
   public static square(options: SquareProviderOptions = {}): WebhookProvider {
     new PropsValidator('WebhookProvider.square')
@@ -463,6 +508,8 @@ export class WebhookProvider {
    * Token; timestamp `x-zm-request-timestamp`, held to the tolerance in both directions. Zoom sends no
    * delivery ID: event ID = `event:event_ts:` + a SHA-256 of the body; type = body `event`.
    * `endpoint.url_validation` is answered with `{plainToken, encryptedToken}` once verified.
+   *
+   * Default message group: body `payload.object.id`, else `payload.account_id`, else the event ID.
    */
   public static zoom(): WebhookProvider {
     return WebhookProvider.of(zoomScheme, {});

@@ -32,8 +32,11 @@ export interface RandomTokenOptions {
  */
 export class TokenIssuer {
   /**
-   * A random token, for internal services that check it against the same secret (they read
-   * AWSCURRENT, and accept AWSPENDING and AWSPREVIOUS too, see README). Revocation is the rotation
+   * A random token, for internal services that check it against the same secret: they accept the
+   * values of AWSCURRENT and AWSPREVIOUS, never AWSPENDING (README, "Services that check a random
+   * token"). Processors only ever get AWSCURRENT (`tokens.get` reads that stage); a pending token is
+   * untested and may be left over by a failed rotation. AWSPREVIOUS covers the processors' cache
+   * after a rotation, for `previousTokenGrace`. Revocation is the grace sweep (or the next rotation)
    * removing the old version's AWSPREVIOUS label.
    */
   public static random(options: RandomTokenOptions = {}): TokenIssuer {
@@ -95,6 +98,8 @@ export interface ScopedTokenProps {
   /**
    * The token's name, which is its scope: what it may do, e.g. `orders-write` (letters, digits and
    * `._-`, starting with a letter or digit, at most 64 characters). Processors ask for it by this name.
+   * It names the default secret, so two tokens with one `tokenName` in a stack are refused at synth
+   * (see `secretName`).
    */
   readonly tokenName: string;
   /**
@@ -114,12 +119,21 @@ export interface ScopedTokenProps {
    */
   readonly previousTokenGrace?: Duration;
   /**
-   * Key that encrypts the secret.
+   * Key that encrypts the token's secret (every version of it); this construct uses it for nothing
+   * else — the rotation function's logs and environment use service-managed keys. Readers
+   * (`grantRead`, `addProcessor(fn, { tokens })`) get `kms:Decrypt`, the rotation function
+   * `kms:Decrypt` + `kms:GenerateDataKey`, each only through Secrets Manager and only for this secret
+   * (`kms:ViaService`, `kms:EncryptionContext:SecretARN`), in their own policies: a key you pass must
+   * delegate to IAM in its key policy (the default key policy does). `removalPolicy` does not apply to
+   * a key you pass.
    * @default - a new customer-managed key with yearly rotation, used by this secret only
    */
   readonly encryptionKey?: kms.IKey;
   /**
-   * Name of the secret.
+   * Name of the secret. Secrets Manager names are unique per account and Region, so a name another
+   * `ScopedToken` of the app already has is refused at synth: always within one stack, across stacks
+   * when both are bound to the same account and Region (environment-agnostic stacks are not compared
+   * with each other).
    * @default - `hardened-webhooks/<stack name>/<tokenName>`
    */
   readonly secretName?: string;

@@ -11,12 +11,13 @@ export interface WebhookWafOptions {
    * Requests one client IP address may send per `rateLimitWindow` before WAF answers 429 (with
    * `Retry-After`), which providers treat as "retry later". Providers deliver from few addresses and
    * in bursts (a Stripe bulk update, a GitHub mass-label), so keep it well above a provider's peak;
-   * the stage throttle still bounds the total.
+   * the stage throttle still bounds the total. A whole number, 10 – 2,000,000,000.
    * @default 3000
    */
   readonly rateLimit?: number;
   /**
-   * The window the rate limit counts over: 1, 2, 5 or 10 minutes.
+   * The window the rate limit counts over: 1, 2, 5 or 10 minutes. Also the `Retry-After` of the 429,
+   * in seconds.
    * @default Duration.minutes(5)
    */
   readonly rateLimitWindow?: Duration;
@@ -67,8 +68,9 @@ const WINDOWS_SECONDS = [60, 120, 300, 600];
  * - AWS's IP reputation list blocks addresses known for bots and attacks;
  * - a per-IP rate limit answers 429, so a flood from one address cannot use up the stage throttle
  *   that genuine senders share;
- * - optionally AWS's Known bad inputs and Core rule sets, with every body-inspecting rule set to
- *   count, because the signature — checked by the verifier — is what authenticates a body.
+ * - AWS's Known bad inputs rule set, on unless `knownBadInputs: false`, and AWS's Core rule set, off
+ *   unless `coreRuleSet: true`, each with every body-inspecting rule set to count, because the
+ *   signature — checked by the verifier — is what authenticates a body.
  *
  * Rule sets that would refuse genuine deliveries are not offered: the anonymous-IP list (hosting
  * provider addresses, where webhooks come from) and bot control (webhook senders are bots).
