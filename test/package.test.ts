@@ -14,9 +14,10 @@ function packedFiles(): PackedFile[] {
 
 /** What a consumer of the published package gets (run after `npm run build`, as `npm test` does). */
 describe('package', () => {
-  test('the runtime helper is importable through the subpath export hardened-webhooks/runtime', () => {
-    const out = execFileSync(process.execPath, ['-e', "const r = require('hardened-webhooks/runtime'); console.log(typeof r.webhookProcessor)"], { cwd: root, encoding: 'utf8' });
-    expect(out.trim()).toBe('function');
+  test('the processor runtime is its own package, hardened-webhooks-runtime (the workspace packages/runtime); the constructs package has no runtime subpath', () => {
+    const out = execFileSync(process.execPath, ['-e', "const r = require('hardened-webhooks-runtime'); console.log(typeof r.webhookProcessor, typeof r.tokens.get)"], { cwd: root, encoding: 'utf8' });
+    expect(out.trim()).toBe('function function');
+    expect(() => execFileSync(process.execPath, ['-e', "require('hardened-webhooks/runtime')"], { cwd: root, stdio: 'pipe' })).toThrow(/ERR_PACKAGE_PATH_NOT_EXPORTED/);
   });
 
   test('the construct library is importable from the package root', () => {
@@ -27,11 +28,11 @@ describe('package', () => {
   describe('the tarball', () => {
     const files = packedFiles().map((file) => file.path);
 
-    test('ships the constructs, the runtime, the shared contract, the two handler bundles, README and LICENSE, and nothing a consumer cannot use', () => {
+    test('ships the constructs, the shared contract, the two handler bundles, README and LICENSE, and nothing a consumer cannot use', () => {
       const tops = [...new Set(files.map((file) => file.split('/').slice(0, file.startsWith('dist/lambda/') ? 3 : 2).join('/')))].sort();
       expect(tops).toEqual([
         'LICENSE', 'README.md', 'assets/rotation', 'assets/verifier',
-        'dist/lambda/runtime', 'dist/lambda/shared', 'dist/lambda/verifier', 'dist/lib', 'package.json',
+        'dist/lambda/shared', 'dist/lambda/verifier', 'dist/lib', 'package.json',
       ]);
       expect(readFileSync(path.join(root, 'LICENSE'), 'utf8')).toMatch(/Apache License\s+Version 2\.0/);
     });

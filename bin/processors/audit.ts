@@ -1,5 +1,5 @@
 // Example processor: records every event in an audit trail, once, with an append-only token.
-import { tokens, webhookProcessor } from '../../lambda/runtime'; // in your app: 'hardened-webhooks/runtime'
+import { tokens, webhookProcessor } from '../../lambda/runtime'; // in your app: 'hardened-webhooks-runtime'
 
 const AUDIT_URL = process.env.AUDIT_URL;
 

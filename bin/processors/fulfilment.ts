@@ -1,6 +1,6 @@
 // Example processor: fulfils paid orders. Runs once per Stripe event, however often it is delivered,
 // and holds one credential: the `orders-write` token, scoped to the fulfilment service and rotated.
-import { tokens, webhookProcessor } from '../../lambda/runtime'; // in your app: 'hardened-webhooks/runtime'
+import { tokens, webhookProcessor } from '../../lambda/runtime'; // in your app: 'hardened-webhooks-runtime'
 
 interface PaymentIntentEvent {
   readonly type: string;

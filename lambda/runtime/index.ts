@@ -1,5 +1,5 @@
 /**
- * Processor runtime: `import { webhookProcessor, tokens } from 'hardened-webhooks/runtime'`.
+ * Processor runtime: `import { webhookProcessor, tokens } from 'hardened-webhooks-runtime'` (packages/runtime publishes it).
  */
 export { webhookProcessor, ProcessorConfigError, type WebhookHandler, type WebhookProcessorOptions } from './processor';
 export { UnknownEnvelopeError, type WebhookEvent } from './event';

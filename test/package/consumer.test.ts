@@ -1,0 +1,230 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+/**
+ * The packages as users get them: both tarballs made by `npm pack`, installed from the registry's
+ * dependencies into a fresh CDK app, every TypeScript block of the README written into that app and
+ * compiled under each module resolution a CDK app uses (node10 — what `cdk init` apps had for years —
+ * node16 and bundler) with `skipLibCheck: false`, then the README's app synthesized, its processors
+ * bundled by `NodejsFunction` from `hardened-webhooks-runtime`. README and code cannot drift apart.
+ *
+ * README conventions this relies on (and checks): a block whose first line is `// file: <path>` is
+ * that file of the app; any other block is a file of its own. Every block compiles on its own.
+ */
+const ROOT = path.join(__dirname, '..', '..');
+const README = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+const ROOT_PACKAGE = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string>; peerDependencies: Record<string, string> };
+
+/** Versions the app installs: the ones this repository is built and tested with. */
+function pinned(name: string): string {
+  const range = ROOT_PACKAGE.devDependencies[name];
+  if (!range) throw new Error(`${name} is not a devDependency of the repository`);
+  return range.replace(/^[~^]/, '');
+}
+
+interface Block { readonly index: number; readonly line: number; readonly file: string; readonly code: string }
+
+/** Every ```ts block of the README, with the app file it becomes. */
+export function readmeBlocks(markdown: string): Block[] {
+  const blocks: Block[] = [];
+  const fence = /^```ts\n([\s\S]*?)^```$/gm;
+  for (const match of markdown.matchAll(fence)) {
+    const code = match[1];
+    const line = markdown.slice(0, match.index).split('\n').length;
+    const named = /^\/\/ file: (\S+)\n/.exec(code);
+    blocks.push({ index: blocks.length + 1, line, file: named ? named[1] : `readme/block-${blocks.length + 1}.ts`, code });
+  }
+  return blocks;
+}
+
+function run(command: string, args: readonly string[], cwd: string, env: Record<string, string> = {}): string {
+  try {
+    return execFileSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false', ...env } });
+  } catch (error) {
+    const failed = error as { stdout?: string; stderr?: string; message: string };
+    throw new Error(`${command} ${args.join(' ')} failed in ${cwd}:\n${failed.stdout ?? ''}\n${failed.stderr ?? ''}`.slice(0, 8000));
+  }
+}
+
+function pack(args: readonly string[], destination: string): { file: string; size: number; unpackedSize: number; entryCount: number } {
+  const [result] = JSON.parse(run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', destination, ...args], ROOT)) as Array<{ filename: string; size: number; unpackedSize: number; entryCount: number }>;
+  return { file: path.join(destination, result.filename), size: result.size, unpackedSize: result.unpackedSize, entryCount: result.entryCount };
+}
+
+/** Sizes of installed packages: what a dependency costs the user, measured on disk. */
+function installedFootprint(app: string, names: readonly string[]): { packages: number; bytes: number } {
+  const seen = new Set<string>();
+  let bytes = 0;
+  const size = (dir: string): number => readdirSync(dir, { withFileTypes: true }).reduce((sum, entry) => {
+    const full = path.join(dir, entry.name);
+    if (entry.isSymbolicLink()) return sum;
+    return sum + (entry.isDirectory() ? size(full) : statSync(full).size);
+  }, 0);
+  const visit = (name: string, from: string) => {
+    let dir = from;
+    let found: string | undefined;
+    for (;;) {
+      const candidate = path.join(dir, 'node_modules', name);
+      if (existsSync(path.join(candidate, 'package.json'))) { found = candidate; break; }
+      const parent = path.dirname(dir);
+      if (parent === dir) return;
+      dir = parent;
+    }
+    if (seen.has(found)) return;
+    seen.add(found);
+    bytes += size(found);
+    const manifest = JSON.parse(readFileSync(path.join(found, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+    for (const dependency of Object.keys(manifest.dependencies ?? {})) visit(dependency, found);
+  };
+  for (const name of names) visit(name, app);
+  return { packages: seen.size, bytes };
+}
+
+const RESOLUTIONS = [
+  { name: 'node10 (module commonjs)', module: 'commonjs', moduleResolution: 'node10' },
+  { name: 'node16', module: 'node16', moduleResolution: 'node16' },
+  { name: 'bundler (module esnext)', module: 'esnext', moduleResolution: 'bundler' },
+] as const;
+
+describe('the packages as a user installs them, and the README as a user copies it', () => {
+  const blocks = readmeBlocks(README);
+  let work: string;
+  let app: string;
+  const packed: Record<string, ReturnType<typeof pack>> = {};
+
+  beforeAll(() => {
+    work = mkdtempSync(path.join(os.tmpdir(), 'hw-consumer-'));
+    packed.constructs = pack([], work);
+    packed.runtime = pack(['--workspace', 'packages/runtime'], work);
+    app = path.join(work, 'app');
+    mkdirSync(app);
+    writeFileSync(path.join(app, 'package.json'), JSON.stringify({
+      name: 'readme-app',
+      private: true,
+      dependencies: {
+        'hardened-webhooks': `file:${packed.constructs.file}`,
+        'hardened-webhooks-runtime': `file:${packed.runtime.file}`,
+        'aws-cdk-lib': pinned('aws-cdk-lib'),
+        constructs: pinned('constructs'),
+      },
+      devDependencies: { typescript: pinned('typescript'), '@types/node': ROOT_PACKAGE.devDependencies['@types/node'], esbuild: pinned('esbuild') },
+    }, null, 2));
+    run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], app);
+    // Not from the README: proof that the types are real, not `any` (a missing `aws-lambda` types
+    // package made the handler's types silently `any` under skipLibCheck).
+    writeFileSync(path.join(app, 'types-are-real.ts'), [
+      "import type { Context, SQSEvent } from 'aws-lambda';",
+      "import { webhookProcessor, type WebhookEvent } from 'hardened-webhooks-runtime';",
+      "import { HardenedWebhookEndpoint } from 'hardened-webhooks';",
+      'type IsAny<T> = 0 extends 1 & T ? true : false;',
+      'export const eventIsTyped: IsAny<WebhookEvent> = false;',
+      'export const endpointIsTyped: IsAny<HardenedWebhookEndpoint> = false;',
+      'export const handler = webhookProcessor((event) => {',
+      '  const id: string = event.id;',
+      '  // @ts-expect-error an event ID is a string',
+      '  const wrong: number = event.id;',
+      '  return void [id, wrong];',
+      '});',
+      'export const call = (event: SQSEvent, context: Context) => handler(event, context);',
+      '',
+    ].join('\n'));
+    for (const block of blocks) {
+      const file = path.join(app, block.file);
+      mkdirSync(path.dirname(file), { recursive: true });
+      writeFileSync(file, block.code);
+    }
+  }, 600_000);
+
+  afterAll(() => {
+    if (work && !process.env.HW_KEEP_CONSUMER_APP) rmSync(work, { recursive: true, force: true });
+  });
+
+  test('the README has TypeScript blocks, each one a file of the app (two blocks never claim one file)', () => {
+    expect(blocks.length).toBeGreaterThanOrEqual(5);
+    const files = blocks.map((block) => block.file);
+    expect(new Set(files).size).toBe(files.length);
+  });
+
+  test('the only other code blocks are the contributors\' harness examples (```typescript, in "Local harness"): not part of a user\'s app', () => {
+    const harness = README.indexOf('\n## Local harness');
+    const after = README.indexOf('\n## ', harness + 1);
+    const others = [...README.matchAll(/^```(typescript|tsx?|js|javascript)\n/gm)].filter((match) => match[1] !== 'ts');
+    expect(harness).toBeGreaterThan(0);
+    for (const match of others) {
+      expect({ fence: match[1], inLocalHarness: (match.index ?? 0) > harness && (match.index ?? 0) < after }).toEqual({ fence: 'typescript', inLocalHarness: true });
+    }
+  });
+
+  test('a CDK app that only defines endpoints installs no Lambda runtime dependency: hardened-webhooks adds itself and nothing else', () => {
+    const manifest = JSON.parse(readFileSync(path.join(app, 'node_modules', 'hardened-webhooks', 'package.json'), 'utf8')) as Record<string, unknown>;
+    expect(manifest.dependencies ?? {}).toEqual({});
+    expect(Object.keys(manifest.peerDependencies as object).sort()).toEqual(['aws-cdk-lib', 'constructs']);
+    expect(installedFootprint(app, ['hardened-webhooks']).packages).toBe(1);
+    const footprint = {
+      constructs: { packedKiB: Math.round(packed.constructs.size / 1024), unpackedKiB: Math.round(packed.constructs.unpackedSize / 1024), files: packed.constructs.entryCount },
+      runtime: { packedKiB: Math.round(packed.runtime.size / 1024), unpackedKiB: Math.round(packed.runtime.unpackedSize / 1024), files: packed.runtime.entryCount },
+      runtimeInstalled: installedFootprint(app, ['hardened-webhooks-runtime']),
+    };
+    process.stdout.write(`package footprint: ${JSON.stringify(footprint)}\n`);
+    // The README's "Two packages" table states these figures: each within 10 % of what was measured.
+    const row = (name: string) => {
+      const cells = new RegExp(`^\\| \`${name}\` \\| ([\\d.]+) KiB \\| ([\\d.]+) KiB \\| (\\d+) \\| (.*) \\|$`, 'm').exec(README);
+      if (!cells) throw new Error(`README has no size row for ${name}`);
+      return cells;
+    };
+    const near = (stated: number, measured: number) => Math.abs(stated - measured) <= Math.max(1, measured * 0.1);
+    const constructsRow = row('hardened-webhooks');
+    const runtimeRow = row('hardened-webhooks-runtime');
+    const installed = /(\d+) packages, ([\d.]+) MiB/.exec(runtimeRow[4]);
+    expect({
+      constructsPacked: near(Number(constructsRow[1]), footprint.constructs.packedKiB),
+      constructsUnpacked: near(Number(constructsRow[2]), footprint.constructs.unpackedKiB),
+      constructsFiles: near(Number(constructsRow[3]), footprint.constructs.files),
+      runtimePacked: near(Number(runtimeRow[1]), footprint.runtime.packedKiB),
+      runtimeUnpacked: near(Number(runtimeRow[2]), footprint.runtime.unpackedKiB),
+      runtimeFiles: near(Number(runtimeRow[3]), footprint.runtime.files),
+      runtimeInstalledPackages: installed !== null && near(Number(installed[1]), footprint.runtimeInstalled.packages),
+      runtimeInstalledMiB: installed !== null && near(Number(installed[2]), footprint.runtimeInstalled.bytes / 1024 / 1024),
+    }).toEqual({
+      constructsPacked: true, constructsUnpacked: true, constructsFiles: true, runtimePacked: true, runtimeUnpacked: true, runtimeFiles: true, runtimeInstalledPackages: true, runtimeInstalledMiB: true,
+    });
+  });
+
+  test.each(RESOLUTIONS)('every README block compiles with module resolution $name, skipLibCheck off, strict, and the packages\' types are real (not any)', ({ module, moduleResolution }) => {
+    const tsconfig = `tsconfig.${moduleResolution}.json`;
+    writeFileSync(path.join(app, tsconfig), JSON.stringify({
+      compilerOptions: {
+        target: 'ES2022', lib: ['ES2022'], module, moduleResolution, strict: true, skipLibCheck: false, noEmit: true, types: ['node'], esModuleInterop: true,
+        // The README shows fragments of one app: a name declared in one block and used in another is fine.
+        isolatedModules: false,
+      },
+      files: [...blocks.map((block) => block.file), 'types-are-real.ts'],
+    }, null, 2));
+    run(path.join(app, 'node_modules', '.bin', 'tsc'), ['-p', tsconfig], app);
+  }, 300_000);
+
+  test('the README app synthesizes: the endpoint, its processors bundled from hardened-webhooks-runtime by NodejsFunction', () => {
+    const entry = blocks.find((block) => block.code.includes('.synth()'));
+    expect(entry).toBeDefined();
+    writeFileSync(path.join(app, 'tsconfig.emit.json'), JSON.stringify({
+      compilerOptions: { target: 'ES2022', lib: ['ES2022'], module: 'commonjs', moduleResolution: 'node10', strict: true, skipLibCheck: true, outDir: 'out', rootDir: '.', types: ['node'], esModuleInterop: true },
+      files: [entry?.file],
+    }, null, 2));
+    run(path.join(app, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.emit.json'], app);
+    // As `cdk synth` runs an app: CDK_OUTDIR tells app.synth() where to write.
+    run(process.execPath, [path.join('out', (entry?.file ?? '').replace(/\.ts$/, '.js'))], app, { CDK_OUTDIR: path.join(app, 'cdk.out') });
+    const cdkOut = path.join(app, 'cdk.out');
+    const templates = readdirSync(cdkOut).filter((file) => file.endsWith('.template.json'));
+    expect(templates.length).toBeGreaterThanOrEqual(1);
+    const resources = templates.flatMap((file) => Object.values((JSON.parse(readFileSync(path.join(cdkOut, file), 'utf8')) as { Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }> }).Resources));
+    expect(resources.filter((resource) => resource.Type === 'AWS::ApiGateway::RestApi')).toHaveLength(1);
+    expect(resources.filter((resource) => resource.Type === 'AWS::SQS::Queue').length).toBeGreaterThanOrEqual(2);
+    // Each processor's bundle is in cdk.out and holds the runtime (bundled by esbuild, not left external).
+    const bundles = readdirSync(cdkOut, { withFileTypes: true }).filter((entry) => entry.isDirectory() && entry.name.startsWith('asset.'))
+      .map((entry) => path.join(cdkOut, entry.name, 'index.js')).filter((file) => existsSync(file))
+      .filter((file) => readFileSync(file, 'utf8').includes('hardened-webhooks envelope'));
+    expect(bundles.length).toBeGreaterThanOrEqual(1);
+  }, 300_000);
+});
