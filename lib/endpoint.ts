@@ -276,6 +276,7 @@ export class HardenedWebhookEndpoint extends Construct {
       ...options,
       handler,
       table: this.table,
+      endpointName: this.endpointName,
       recordRetention: this.props.idempotencyRetention ?? Duration.days(7),
       encryptionKey: this.props.encryptionKey,
     });
@@ -423,7 +424,7 @@ export class HardenedWebhookEndpoint extends Construct {
       this.tokens.push(token);
       token.addAlarmAction(...this.alarmActions.allActions);
       if (this.dashboard) {
-        addTokenWidgets(this.dashboard, { ...tokenMetrics(token), namespace: METRIC_NAMESPACE, tokenDimension: DIMENSIONS.TOKEN, processorDimension: DIMENSIONS.PROCESSOR }, token.alarms);
+        addTokenWidgets(this.dashboard, { ...tokenMetrics(token), namespace: METRIC_NAMESPACE, tokenDimension: DIMENSIONS.TOKEN, endpointDimension: DIMENSIONS.ENDPOINT, processorDimension: DIMENSIONS.PROCESSOR }, token.alarms);
       }
     }
   }

@@ -457,11 +457,12 @@ export function addProcessorWidgets(dashboard: cloudwatch.Dashboard, source: Pro
 /** One row per scoped token: usage against its ceiling, against its anomaly band, and by processor. @internal */
 export function addTokenWidgets(
   dashboard: cloudwatch.Dashboard,
-  source: TokenMetricSource & { readonly namespace: string; readonly tokenDimension: string; readonly processorDimension: string },
+  source: TokenMetricSource & { readonly namespace: string; readonly tokenDimension: string; readonly endpointDimension: string; readonly processorDimension: string },
   alarms: TokenAlarms,
 ): void {
+  const usage = source.metricUsage();
   const byProcessor = new cloudwatch.MathExpression({
-    expression: `SEARCH('{${source.namespace},${source.processorDimension},${source.tokenDimension}} MetricName="${source.metricUsage().metricName}" ${source.tokenDimension}="${source.tokenName}"', 'Sum', 300)`,
+    expression: `SEARCH('{${source.namespace},${source.endpointDimension},${source.processorDimension},${source.tokenDimension}} MetricName="${usage.metricName}" ${source.tokenDimension}="${usage.dimensions?.[source.tokenDimension]}"', 'Sum', 300)`,
     label: '',
     period: Duration.minutes(5),
   });

@@ -83,6 +83,8 @@ export interface ProcessorOptions {
 export interface WebhookProcessorProps extends ProcessorOptions {
   readonly handler: lambda.IFunction;
   readonly table: dynamodb.ITable;
+  /** The endpoint's name (its construct path): with `name`, what identifies the processor's metrics. */
+  readonly endpointName: string;
   /** How long the processor's completed markers are kept. */
   readonly recordRetention: Duration;
   /** Key for the queues, if the endpoint uses a customer-managed key. @default - SQS-managed encryption */
@@ -99,7 +101,8 @@ const LAMBDA_DEFAULT_TIMEOUT = Duration.seconds(3);
  * One processor: its FIFO queue and FIFO dead-letter queue, the event source mapping with partial
  * batch responses, and exactly the permissions its runtime needs.
  *
- * The processor runtime reads `HW_TABLE_NAME` and `HW_PROCESSOR_NAME` (required),
+ * The processor runtime reads `HW_TABLE_NAME` and `HW_PROCESSOR_NAME` (required), `HW_ENDPOINT_NAME`
+ * (its metrics' `Endpoint` dimension),
  * `HW_PROCESSOR_RECORD_TTL_SECONDS` (else 7 days), `HW_TOKENS` (else no tokens) and
  * `HW_TOKEN_CACHE_TTL_SECONDS` (else 300). They are set on a `lambda.Function` — the last two only
  * when it has `tokens`; any other function gets none of them and a synth warning.
@@ -121,11 +124,14 @@ export class WebhookProcessor extends Construct {
   public readonly alarms: ProcessorAlarms;
 
   private readonly alarmActions = new AlarmActionSet();
+  /** Processor names are unique per endpoint only: the metrics carry both. */
+  private readonly endpointName: string;
 
   public constructor(scope: Construct, id: string, props: WebhookProcessorProps) {
     super(scope, id);
     validateProcessorOptions(props);
     this.name = props.name;
+    this.endpointName = props.endpointName;
     this.handler = props.handler;
     this.eventTypes = [...(props.eventTypes ?? [])];
     this.tokens = [...(props.tokens ?? [])];
@@ -200,6 +206,18 @@ export class WebhookProcessor extends Construct {
     return { name: this.name, queueUrl: this.queue.queueUrl, eventTypes: this.eventTypes };
   }
 
+  /**
+   * Uses of a scoped token by this processor (`tokens.get` calls), per 5 minutes: dimensions `Token`
+   * (the token's secret name), `Endpoint` and `Processor`, as the runtime records them.
+   */
+  public metricTokenUsage(token: IScopedToken, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    const all = token.metricUsage();
+    return token.metricUsage({
+      ...props,
+      dimensionsMap: { ...all.dimensions, [DIMENSIONS.ENDPOINT]: this.endpointName, [DIMENSIONS.PROCESSOR]: this.name },
+    });
+  }
+
   /** Events this processor's runtime completed. */
   public metricProcessed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(METRICS.PROCESSED, props);
@@ -234,7 +252,7 @@ export class WebhookProcessor extends Construct {
     return new cloudwatch.Metric({
       namespace: METRIC_NAMESPACE,
       metricName,
-      dimensionsMap: { [DIMENSIONS.PROCESSOR]: this.name },
+      dimensionsMap: { [DIMENSIONS.ENDPOINT]: this.endpointName, [DIMENSIONS.PROCESSOR]: this.name },
       statistic: 'Sum',
       period: Duration.minutes(5),
       ...props,
@@ -280,6 +298,7 @@ export class WebhookProcessor extends Construct {
     const environment: Record<string, string> = {
       [ENV.TABLE_NAME]: props.table.tableName,
       [ENV.PROCESSOR_NAME]: this.name,
+      [ENV.ENDPOINT_NAME]: props.endpointName,
       [ENV.PROCESSOR_RECORD_TTL_SECONDS]: String(props.recordRetention.toSeconds()),
     };
     if (this.tokens.length > 0) {

@@ -187,6 +187,8 @@ export class ScopedToken extends Construct implements IScopedToken {
   public readonly previousTokenGrace: Duration;
 
   private readonly alarmActions = new AlarmActionSet();
+  /** The `Token` dimension of the token's metrics: unique per account and Region, unlike `tokenName`. */
+  private readonly secretName: string;
 
   public constructor(scope: Construct, id: string, props: ScopedTokenProps) {
     super(scope, id);
@@ -204,6 +206,7 @@ export class ScopedToken extends Construct implements IScopedToken {
     });
     const secretName = props.secretName ?? `hardened-webhooks/${Stack.of(this).stackName}/${this.tokenName}`;
     claimSecretName(this, secretName);
+    this.secretName = secretName;
     const secret = new secretsmanager.Secret(this, 'Resource', {
       secretName,
       description: `Scoped token "${this.tokenName}" (hardened-webhooks): rotated every ${this.rotationInterval.toHumanString()} by ${this.issuer.kind === 'lambda' ? 'an issuer function' : 'a random issuer'}.`,
@@ -271,21 +274,20 @@ export class ScopedToken extends Construct implements IScopedToken {
     return grant;
   }
 
-  /** Uses of the token (`tokens.get` calls), summed over all processors, per 5 minutes. */
+  /**
+   * Uses of the token (`tokens.get` calls), summed over all processors, per 5 minutes. Its `Token`
+   * dimension is the secret's name, which no other token in the account and Region has (two stacks
+   * may each have an `orders-write`). By processor: `WebhookProcessor.metricTokenUsage(token)`.
+   */
   public metricUsage(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return new cloudwatch.Metric({
       namespace: METRIC_NAMESPACE,
       metricName: METRICS.TOKEN_USAGE,
-      dimensionsMap: { [DIMENSIONS.TOKEN]: this.tokenName },
+      dimensionsMap: { [DIMENSIONS.TOKEN]: this.secretName },
       statistic: 'Sum',
       period: Duration.minutes(5),
       ...props,
     });
-  }
-
-  /** Uses of the token by one processor, per 5 minutes. */
-  public metricUsageByProcessor(processorName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metricUsage({ ...props, dimensionsMap: { [DIMENSIONS.TOKEN]: this.tokenName, [DIMENSIONS.PROCESSOR]: processorName } });
   }
 
   /** Failed invocations of the rotation function (steps and sweeps), per hour. */

@@ -27,12 +27,19 @@ export interface WebhookProcessorOptions {
    * @default - `HW_PROCESSOR_RECORD_TTL_SECONDS`, else 7 days
    */
   readonly completedRecordTtlSeconds?: number;
+  /**
+   * The endpoint the processor belongs to: its metrics carry `Endpoint` and `Processor`, as the
+   * construct's `metric*()` methods and alarms expect.
+   * @default - the `HW_ENDPOINT_NAME` environment variable, set by `addProcessor`; without it the
+   * metrics carry `Processor` only and match no alarm
+   */
+  readonly endpointName?: string;
   /** A DynamoDB client to use (tests point it at an emulator). @default - a client built from the environment */
   readonly dynamoDbClient?: DynamoDBClient;
   /** Replaces the DynamoDB persistence layer entirely. @default - DynamoDB, with the options above */
   readonly persistenceStore?: BasePersistenceLayer;
   /**
-   * Where `Processed` and `ProcessorFailures` are recorded (dimension `Processor`).
+   * Where `Processed` and `ProcessorFailures` are recorded (dimensions `Endpoint`, `Processor`).
    * @default - Powertools Metrics (Embedded Metric Format on stdout)
    */
   readonly metrics?: MetricsSink;
@@ -69,7 +76,10 @@ export function webhookProcessor(handler: WebhookHandler, options: WebhookProces
   };
   const keyPrefix = `${KEY_PREFIX.PROCESSOR}${processorName}`;
   const metrics = options.metrics ?? defaultMetricsSink();
-  const dimensions = [{ [DIMENSIONS.PROCESSOR]: processorName }];
+  const endpointName = options.endpointName ?? process.env[ENV.ENDPOINT_NAME];
+  const dimensions: Array<Record<string, string>> = [
+    endpointName ? { [DIMENSIONS.ENDPOINT]: endpointName, [DIMENSIONS.PROCESSOR]: processorName } : { [DIMENSIONS.PROCESSOR]: processorName },
+  ];
   // A metric that cannot be written must not fail the record: after a success that would run the
   // handler again on every retry.
   const count = (name: string) => {

@@ -1,5 +1,5 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { DIMENSIONS, ENV, METRICS, STAGES } from '../shared/contract';
+import { DIMENSIONS, ENV, METRICS, STAGES, tokenMetricId } from '../shared/contract';
 import { isUnissued, parseTokenValue } from '../shared/token-value';
 import { defaultMetricsSink, type MetricsSink } from './metrics';
 
@@ -20,6 +20,11 @@ export interface ScopedTokensOptions {
    * @default - the `HW_PROCESSOR_NAME` environment variable
    */
   readonly processorName?: string;
+  /**
+   * The processor's endpoint, the `Endpoint` dimension of the usage metric by processor.
+   * @default - the `HW_ENDPOINT_NAME` environment variable
+   */
+  readonly endpointName?: string;
   /** @default - one client per execution environment, built from the environment */
   readonly client?: SecretsManagerClient;
   /** @default - Powertools Metrics (Embedded Metric Format on stdout) */
@@ -62,6 +67,7 @@ interface ResolvedOptions {
   readonly secretArns: Readonly<Record<string, string>>;
   readonly ttlMs: number;
   readonly processorName?: string;
+  readonly endpointName?: string;
   readonly client: SecretsManagerClient;
   readonly metrics: MetricsSink;
   readonly clock: () => number;
@@ -77,7 +83,7 @@ let sharedClient: SecretsManagerClient | undefined;
  *   reaches every processor within the TTL (the previous token stays valid for the grace, which is
  *   longer). Concurrent callers share one read.
  * - `tokens.invalidate(name)` when the API refused the token: the next `get` reads the secret.
- * - Records one `TokenUsage` data point per `get` (dimensions `Token`, and `Token` + `Processor`),
+ * - Records one `TokenUsage` data point per `get` (dimensions `Token` — the secret's name —, and `Token` + `Endpoint` + `Processor`),
  *   which the token's usage-spike alarms watch.
  */
 export class ScopedTokens {
@@ -97,8 +103,14 @@ export class ScopedTokens {
     if (!entry || now - entry.fetchedAtMs >= options.ttlMs || (entry.expiresAtMs !== undefined && entry.expiresAtMs <= now)) {
       entry = await this.refresh(name, secretArn, options);
     }
-    const dimensionSets: Record<string, string>[] = [{ [DIMENSIONS.TOKEN]: name }];
-    if (options.processorName) dimensionSets.push({ [DIMENSIONS.TOKEN]: name, [DIMENSIONS.PROCESSOR]: options.processorName });
+    // Keyed by the secret (unique per account and Region), not the token's name (unique per stack).
+    const token = tokenMetricId(secretArn);
+    const dimensionSets: Record<string, string>[] = [{ [DIMENSIONS.TOKEN]: token }];
+    if (options.processorName) {
+      dimensionSets.push(options.endpointName
+        ? { [DIMENSIONS.TOKEN]: token, [DIMENSIONS.ENDPOINT]: options.endpointName, [DIMENSIONS.PROCESSOR]: options.processorName }
+        : { [DIMENSIONS.TOKEN]: token, [DIMENSIONS.PROCESSOR]: options.processorName });
+    }
     options.metrics.count(METRICS.TOKEN_USAGE, dimensionSets);
     return entry.value;
   }
@@ -173,6 +185,7 @@ function resolve(options: ScopedTokensOptions): ResolvedOptions {
     secretArns,
     ttlMs: ttlSeconds * 1000,
     processorName: options.processorName ?? process.env[ENV.PROCESSOR_NAME],
+    endpointName: options.endpointName ?? process.env[ENV.ENDPOINT_NAME],
     client: options.client ?? (sharedClient ??= new SecretsManagerClient({})),
     metrics: options.metrics ?? defaultMetricsSink(),
     clock: options.clock ?? Date.now,

@@ -13,6 +13,11 @@ export const ENV = {
   TABLE_NAME: 'HW_TABLE_NAME',
   /** The processor's name; prefixes its idempotency records. */
   PROCESSOR_NAME: 'HW_PROCESSOR_NAME',
+  /**
+   * The endpoint a processor belongs to (its construct path): with the processor's name, the
+   * dimensions of its metrics — processor names are unique per endpoint only.
+   */
+  ENDPOINT_NAME: 'HW_ENDPOINT_NAME',
   /** How long a processor's completed marker is kept, in seconds. */
   PROCESSOR_RECORD_TTL_SECONDS: 'HW_PROCESSOR_RECORD_TTL_SECONDS',
   /** JSON map of token name → secret ARN for the processor's scoped tokens. */
@@ -122,6 +127,17 @@ export const MESSAGE_ATTRIBUTES = {
   EVENT_TYPE: 'hw-event-type',
   PROVIDER: 'hw-provider',
 } as const;
+
+/**
+ * The `Token` dimension of a scoped token's metrics: its secret's name, which Secrets Manager keeps
+ * unique per account and Region (token names are unique per stack only). The runtime knows the
+ * secret by ARN — `arn:…:secret:<name>-<6 random characters>` — and takes the name from it; a value
+ * that is not such an ARN (tests, hand-set configuration) is used as it is.
+ */
+export function tokenMetricId(secretArn: string): string {
+  const name = /^arn:[^:]+:secretsmanager:[^:]*:[^:]*:secret:(.+)-[A-Za-z0-9]{6}$/.exec(secretArn)?.[1];
+  return name ?? secretArn;
+}
 
 /** Version of the message envelope below; a processor refuses envelopes it does not know. */
 export const ENVELOPE_VERSION = 1;

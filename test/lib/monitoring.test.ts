@@ -111,7 +111,7 @@ describe('alarms, with their defaults', () => {
 
   test('processor failures: Sum of ProcessorFailures ≥ 5 in 5 minutes', () => {
     expect(alarmProperties(f, f.processor.alarms.failures)).toMatchObject({
-      Namespace: 'HardenedWebhooks', MetricName: 'ProcessorFailures', Dimensions: [{ Name: 'Processor', Value: 'fulfilment' }],
+      Namespace: 'HardenedWebhooks', MetricName: 'ProcessorFailures', Dimensions: [{ Name: 'Endpoint', Value: 'Monitored/Hooks' }, { Name: 'Processor', Value: 'fulfilment' }],
       Statistic: 'Sum', Period: 300, Threshold: 5, ComparisonOperator: 'GreaterThanOrEqualToThreshold', ...common,
     });
   });
@@ -128,7 +128,7 @@ describe('alarms, with their defaults', () => {
 
   test('token usage ceiling: Sum of TokenUsage of the token > 1000 in 5 minutes', () => {
     expect(alarmProperties(f, f.token.alarms.usageCeiling)).toMatchObject({
-      Namespace: 'HardenedWebhooks', MetricName: 'TokenUsage', Dimensions: [{ Name: 'Token', Value: 'orders-write' }],
+      Namespace: 'HardenedWebhooks', MetricName: 'TokenUsage', Dimensions: [{ Name: 'Token', Value: 'hardened-webhooks/Monitored/orders-write' }],
       Statistic: 'Sum', Period: 300, Threshold: 1000, ComparisonOperator: 'GreaterThanThreshold', ...common,
     });
   });
@@ -145,7 +145,7 @@ describe('alarms, with their defaults', () => {
         { Expression: 'ANOMALY_DETECTION_BAND(m0, 3)', Id: 'expr_1', Label: 'Anomaly Detection Band', ReturnData: true },
         {
           Id: 'm0',
-          MetricStat: { Metric: { Namespace: 'HardenedWebhooks', MetricName: 'TokenUsage', Dimensions: [{ Name: 'Token', Value: 'orders-write' }] }, Period: 300, Stat: 'Sum' },
+          MetricStat: { Metric: { Namespace: 'HardenedWebhooks', MetricName: 'TokenUsage', Dimensions: [{ Name: 'Token', Value: 'hardened-webhooks/Monitored/orders-write' }] }, Period: 300, Stat: 'Sum' },
           ReturnData: true,
         },
       ],
@@ -157,7 +157,7 @@ describe('alarms, with their defaults', () => {
   test('the anomaly detector models exactly the metric the alarm reads', () => {
     f.template.resourceCountIs('AWS::CloudWatch::AnomalyDetector', 1);
     f.template.hasResourceProperties('AWS::CloudWatch::AnomalyDetector', {
-      SingleMetricAnomalyDetector: { Namespace: 'HardenedWebhooks', MetricName: 'TokenUsage', Dimensions: [{ Name: 'Token', Value: 'orders-write' }], Stat: 'Sum' },
+      SingleMetricAnomalyDetector: { Namespace: 'HardenedWebhooks', MetricName: 'TokenUsage', Dimensions: [{ Name: 'Token', Value: 'hardened-webhooks/Monitored/orders-write' }], Stat: 'Sum' },
     });
   });
 
@@ -243,7 +243,7 @@ describe('dashboard', () => {
     ['rejected by reason (a SEARCH per reason)', ['Rejected by reason', "SEARCH('{HardenedWebhooks,Endpoint,Reason} MetricName=\\\\\\\"Rejected\\\\\\\" Endpoint=\\\\\\\"Monitored/Hooks\\\\\\\"', 'Sum', 300)"]],
     ['processed and failed per processor', ['Processor fulfilment: processed, failed', '\\"Processed\\"', '\\"ProcessorFailures\\"']],
     ['DLQ depth and lag per processor', ['Processor fulfilment: DLQ depth', 'ApproximateNumberOfMessagesVisible', 'Processor fulfilment: oldest message age (s)']],
-    ['token usage against ceiling, band, and by processor', ['Token orders-write: usage vs ceiling', 'Token orders-write: usage vs expected band', "SEARCH('{HardenedWebhooks,Processor,Token} MetricName=\\\\\\\"TokenUsage\\\\\\\" Token=\\\\\\\"orders-write\\\\\\\"', 'Sum', 300)"]],
+    ['token usage against ceiling, band, and by processor', ['Token orders-write: usage vs ceiling', 'Token orders-write: usage vs expected band', "SEARCH('{HardenedWebhooks,Endpoint,Processor,Token} MetricName=\\\\\\\"TokenUsage\\\\\\\" Token=\\\\\\\"hardened-webhooks/Monitored/orders-write\\\\\\\"', 'Sum', 300)"]],
     ['signing-secret entries dropped among the errors', ['\\"title\\":\\"Errors\\"', '\\"SigningSecretEntriesDropped\\"', 'Signing-secret entries dropped']],
     ['alarm status of endpoint, processor and token', ['Endpoint alarms', 'Processor fulfilment alarms', 'Token orders-write alarms']],
   ])('shows %s', (_what, fragments) => {
@@ -261,10 +261,10 @@ describe('dashboard', () => {
 describe('metric methods', () => {
   const f = fixture({}, false);
 
-  test('processor metrics read the runtime\'s Processor dimension', () => {
+  test('processor metrics read the runtime\'s Endpoint and Processor dimensions (processor names are unique per endpoint only)', () => {
     for (const metric of [f.processor.metricProcessed(), f.processor.metricFailures()]) {
       expect({ namespace: metric.namespace, dimensions: metric.dimensions, statistic: metric.statistic, period: metric.period.toSeconds() })
-        .toEqual({ namespace: 'HardenedWebhooks', dimensions: { Processor: 'fulfilment' }, statistic: 'Sum', period: 300 });
+        .toEqual({ namespace: 'HardenedWebhooks', dimensions: { Endpoint: 'Monitored/Hooks', Processor: 'fulfilment' }, statistic: 'Sum', period: 300 });
     }
     expect(f.processor.metricErrors().metricName).toBe('Errors');
     expect(f.processor.metricThrottles().metricName).toBe('Throttles');

@@ -88,11 +88,10 @@ describe('ScopedToken defaults', () => {
     });
   });
 
-  test('metricUsage is the summed TokenUsage of the token per 5 minutes; by processor adds the Processor dimension', () => {
+  test('metricUsage is the summed TokenUsage of the token per 5 minutes, keyed by its secret\'s name (unique per account and Region; the token name is unique per stack only)', () => {
     const usage = token.metricUsage();
     expect({ namespace: usage.namespace, metricName: usage.metricName, dimensions: usage.dimensions, statistic: usage.statistic, period: usage.period.toSeconds() })
-      .toEqual({ namespace: 'HardenedWebhooks', metricName: 'TokenUsage', dimensions: { Token: 'orders-write' }, statistic: 'Sum', period: 300 });
-    expect(token.metricUsageByProcessor('fulfilment').dimensions).toEqual({ Token: 'orders-write', Processor: 'fulfilment' });
+      .toEqual({ namespace: 'HardenedWebhooks', metricName: 'TokenUsage', dimensions: { Token: 'hardened-webhooks/Tokens/orders-write' }, statistic: 'Sum', period: 300 });
     expect(token.metricRotationErrors().period.toSeconds()).toBe(3600);
   });
 
@@ -242,6 +241,29 @@ describe('addProcessor with tokens', () => {
           HW_PROCESSOR_NAME: 'fulfilment',
         }),
       },
+    });
+  });
+
+  test('metric identities are unique to what they measure: one token name in two stacks, one processor name in two endpoints', () => {
+    const app = new App();
+    const env = { account: '111111111111', region: 'eu-west-1' };
+    const built = ['Payments', 'Refunds'].map((stackId) => {
+      const stack = new Stack(app, stackId, { env });
+      const token = new ScopedToken(stack, 'OrdersWrite', { tokenName: 'orders-write' });
+      const processors = ['Stripe', 'GitHub'].map((id) => new HardenedWebhookEndpoint(stack, id, { provider: WebhookProvider.stripe() })
+        .addProcessor(testFunction(stack, `${id}Audit`), { name: 'audit', tokens: [token] }));
+      return { stack, token, processors };
+    });
+    const [payments, refunds] = built;
+    expect(payments.token.metricUsage().dimensions).toEqual({ Token: 'hardened-webhooks/Payments/orders-write' });
+    expect(refunds.token.metricUsage().dimensions).toEqual({ Token: 'hardened-webhooks/Refunds/orders-write' });
+    expect(payments.processors.map((processor) => processor.metricProcessed().dimensions)).toEqual([
+      { Endpoint: 'Payments/Stripe', Processor: 'audit' }, { Endpoint: 'Payments/GitHub', Processor: 'audit' },
+    ]);
+    expect(payments.processors[1].metricTokenUsage(payments.token).dimensions).toEqual({ Token: 'hardened-webhooks/Payments/orders-write', Endpoint: 'Payments/GitHub', Processor: 'audit' });
+    // what the runtime records them with: HW_ENDPOINT_NAME beside HW_PROCESSOR_NAME
+    Template.fromStack(payments.stack).hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ HW_ENDPOINT_NAME: 'Payments/GitHub', HW_PROCESSOR_NAME: 'audit' }) },
     });
   });
 

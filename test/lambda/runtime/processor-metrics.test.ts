@@ -72,6 +72,24 @@ test('an injected sink receives the counts', async () => {
   expect(counts).toEqual([['Processed', [{ Processor: 'audit' }]]]);
 });
 
+test('with its endpoint known (option or HW_ENDPOINT_NAME, set by addProcessor) the counts carry Endpoint and Processor: two endpoints may each have an "audit"', async () => {
+  const counts: Array<[string, unknown]> = [];
+  const sink = { count: (name: string, sets: unknown) => void counts.push([name, sets]) };
+  await webhookProcessor(() => undefined, { tableName, processorName: 'audit', endpointName: 'Payments/Stripe', dynamoDbClient: client, metrics: sink })({ Records: [record(uniqueName('evt'), 'g1')] }, context);
+  const saved = process.env.HW_ENDPOINT_NAME;
+  process.env.HW_ENDPOINT_NAME = 'Payments/GitHub';
+  try {
+    await webhookProcessor(() => undefined, { tableName, processorName: 'audit', dynamoDbClient: client, metrics: sink })({ Records: [record(uniqueName('evt'), 'g1')] }, context);
+  } finally {
+    if (saved === undefined) delete process.env.HW_ENDPOINT_NAME;
+    else process.env.HW_ENDPOINT_NAME = saved;
+  }
+  expect(counts).toEqual([
+    ['Processed', [{ Endpoint: 'Payments/Stripe', Processor: 'audit' }]],
+    ['Processed', [{ Endpoint: 'Payments/GitHub', Processor: 'audit' }]],
+  ]);
+});
+
 test('a metric that cannot be written does not fail the record, so a completed handler never runs again', async () => {
   let runs = 0;
   const id = uniqueName('evt');

@@ -1,13 +1,20 @@
 import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient, type SecretsManagerClient as Client } from '@aws-sdk/client-secrets-manager';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { PowertoolsMetricsSink, ScopedTokens, TokenConfigError, TokenUnavailableError, UnknownTokenError } from '../../../lambda/runtime';
-import { UNISSUED_TOKEN_PLACEHOLDER } from '../../../lambda/shared/contract';
+import { tokenMetricId, UNISSUED_TOKEN_PLACEHOLDER } from '../../../lambda/shared/contract';
 import { motoEndpoint, secretsManager, uniqueName } from '../../support/aws';
 
 const T0 = Date.parse('2026-03-01T12:00:00.000Z');
 
 function tokenValue(token: string, extra: Record<string, unknown> = {}): string {
   return JSON.stringify({ v: 1, token, issuedAt: '2026-03-01T00:00:00.000Z', ...extra });
+}
+
+/** The secret's name, from an ARN `arn:…:secret:<name>-<6 characters>` (what the usage metric is keyed by). */
+function secretNameOf(arn: string): string {
+  const name = /:secret:(.+)-[A-Za-z0-9]{6}$/.exec(arn)?.[1];
+  if (!name) throw new Error(`not a secret ARN: ${arn}`);
+  return name;
 }
 
 async function secretHolding(client: Client, value: string): Promise<string> {
@@ -165,7 +172,8 @@ describe('usage metric', () => {
           Timestamp: expect.any(Number),
           CloudWatchMetrics: [{ Namespace: 'HardenedWebhooks', Dimensions: [['Token'], ['Token', 'Processor']], Metrics: [{ Name: 'TokenUsage', Unit: 'Count' }] }],
         },
-        Token: 'orders-write',
+        // the secret's name (unique per account and Region), read from its ARN — not the token's name
+        Token: secretNameOf(s.arn),
         Processor: 'fulfilment',
         TokenUsage: 1,
       });
@@ -178,13 +186,32 @@ describe('usage metric', () => {
     try {
       const client = secretsManager();
       const counts: unknown[] = [];
-      const tokens = new ScopedTokens({ secretArns: { 'orders-write': await secretHolding(client, tokenValue('tok-1')) }, client, metrics: { count: (...args) => void counts.push(args) } });
+      const arn = await secretHolding(client, tokenValue('tok-1'));
+      const tokens = new ScopedTokens({ secretArns: { 'orders-write': arn }, client, metrics: { count: (...args) => void counts.push(args) } });
       await tokens.get('orders-write');
-      expect(counts).toEqual([['TokenUsage', [{ Token: 'orders-write' }]]]);
+      expect(counts).toEqual([['TokenUsage', [{ Token: secretNameOf(arn) }]]]);
       expect(stdout.emf()).toEqual([]);
     } finally {
       if (saved !== undefined) process.env.HW_PROCESSOR_NAME = saved;
     }
+  });
+
+  test('with the endpoint known (HW_ENDPOINT_NAME, set by addProcessor), the by-processor set carries it: processor names are unique per endpoint only', async () => {
+    const client = secretsManager();
+    const counts: unknown[] = [];
+    const arn = await secretHolding(client, tokenValue('tok-1'));
+    const tokens = new ScopedTokens({ secretArns: { 'orders-write': arn }, client, processorName: 'audit', endpointName: 'Payments/Stripe', metrics: { count: (...args) => void counts.push(args) } });
+    await tokens.get('orders-write');
+    expect(counts).toEqual([['TokenUsage', [{ Token: secretNameOf(arn) }, { Token: secretNameOf(arn), Endpoint: 'Payments/Stripe', Processor: 'audit' }]]]);
+  });
+
+  test('the Token dimension is the secret name from a Secrets Manager ARN (any partition, names with slashes); anything else is used as it is', () => {
+    expect(tokenMetricId('arn:aws:secretsmanager:eu-west-1:111111111111:secret:hardened-webhooks/Payments/orders-write-AbC123')).toBe('hardened-webhooks/Payments/orders-write');
+    expect(tokenMetricId('arn:aws-us-gov:secretsmanager:us-gov-west-1:111111111111:secret:a-b-c-XyZ789')).toBe('a-b-c');
+    // not an ARN, or no 6-character suffix: unchanged
+    expect(tokenMetricId('orders-write')).toBe('orders-write');
+    expect(tokenMetricId('arn:aws:secretsmanager:eu-west-1:111111111111:secret:orders-write')).toBe('arn:aws:secretsmanager:eu-west-1:111111111111:secret:orders-write');
+    expect(tokenMetricId('arn:aws:sqs:eu-west-1:111111111111:secret:orders-write-AbC123')).toBe('arn:aws:sqs:eu-west-1:111111111111:secret:orders-write-AbC123');
   });
 
   test('a failed get records nothing', async () => {
@@ -329,7 +356,7 @@ describe('configuration from the environment', () => {
     expect(await tokens.get('orders-write')).toBe('from-default-client');
     expect(stdout.emf()).toEqual([{
       _aws: { Timestamp: expect.any(Number), CloudWatchMetrics: [{ Namespace: 'HardenedWebhooks', Dimensions: [['Token']], Metrics: [{ Name: 'TokenUsage', Unit: 'Count' }] }] },
-      Token: 'orders-write',
+      Token: secretNameOf(arn),
       TokenUsage: 1,
     }]);
   });
