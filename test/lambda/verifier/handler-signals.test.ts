@@ -5,6 +5,7 @@ import type { Delivery } from '../../../lambda/verifier/dispatch';
 import { DownstreamError } from '../../../lambda/verifier/errors';
 import { createVerifier } from '../../../lambda/verifier/handler';
 import { apiGatewayEvent } from '../../support/requests';
+import { stripeVerifierConfig } from '../../support/verifier-config';
 
 /**
  * What operators see of the verifier: the metrics they alarm on (name and dimensions), the log lines
@@ -16,20 +17,7 @@ const SECRET = 'whsec_signals_test';
 const NOW_S = 1_700_000_000;
 const ENDPOINT = 'Signals/Stripe';
 
-const config: VerifierConfig = {
-  endpointName: ENDPOINT,
-  provider: { scheme: 'stripe', options: {} },
-  signingSecretArn: 'arn:secret',
-  secretCacheTtlSeconds: 60,
-  toleranceSeconds: 300,
-  maxBodyBytes: 1024,
-  tableName: 'table',
-  retentionSeconds: 86400,
-  processors: [
-    { name: 'fulfilment', queueUrl: 'https://sqs/fulfilment.fifo', eventTypes: ['payment_intent.*'] },
-    { name: 'audit', queueUrl: 'https://sqs/audit.fifo', eventTypes: ['payment_intent.*', 'charge.*'] },
-  ],
-};
+const config = stripeVerifierConfig(ENDPOINT, ['payment_intent.*', 'charge.*']);
 
 interface Overrides {
   readonly secrets?: string[] | unknown;

@@ -1,28 +1,16 @@
 import { createHmac } from 'node:crypto';
 import Stripe from 'stripe';
-import { ERROR_CODES, type VerifierConfig } from '../../../lambda/shared/contract';
+import { ERROR_CODES } from '../../../lambda/shared/contract';
 import type { ClaimResult } from '../../../lambda/verifier/claims';
 import { DownstreamError, VerifierConfigError } from '../../../lambda/verifier/errors';
 import { createVerifier, loadConfig, type VerifierDependencies } from '../../../lambda/verifier/handler';
 import { apiGatewayEvent } from '../../support/requests';
+import { stripeVerifierConfig } from '../../support/verifier-config';
 
 const SECRET = 'whsec_handler_test';
 const NOW_S = 1_700_000_000;
 
-const config: VerifierConfig = {
-  endpointName: 'Test/Stripe',
-  provider: { scheme: 'stripe', options: {} },
-  signingSecretArn: 'arn:secret',
-  secretCacheTtlSeconds: 60,
-  toleranceSeconds: 300,
-  maxBodyBytes: 1024,
-  tableName: 'table',
-  retentionSeconds: 86400,
-  processors: [
-    { name: 'fulfilment', queueUrl: 'https://sqs/fulfilment.fifo', eventTypes: ['payment_intent.*'] },
-    { name: 'audit', queueUrl: 'https://sqs/audit.fifo', eventTypes: [] },
-  ],
-};
+const config = stripeVerifierConfig('Test/Stripe', []);
 
 /** Records every call the verifier makes to its collaborators. */
 function fakes(overrides: { secrets?: string[] | Error; claim?: ClaimResult | Error; enqueue?: Error } = {}) {
