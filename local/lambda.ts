@@ -61,33 +61,47 @@ export interface LogEntry {
   readonly text: string;
 }
 
-/** The clock hosted bundles see as `Date` (their `Date.now()` and `new Date()`); the SDK keeps the real clock. */
+/**
+ * The clock hosted bundles see as `Date` (their `Date.now()` and `new Date()`); the SDK keeps the real
+ * clock. It runs with the real time, offset by `advance`/`set`, or stands still at a `freeze`d
+ * instant: a test about a timestamp window freezes it, so that however long a busy machine takes to
+ * deliver the request, the verifier judges it at exactly the instant the test chose.
+ */
 export class SandboxClock {
   private offsetMs = 0;
+  private frozenAtMs: number | undefined;
 
   /** The sandbox's current time in epoch milliseconds. */
   public now(): number {
-    return Date.now() + this.offsetMs;
+    return this.frozenAtMs ?? Date.now() + this.offsetMs;
   }
 
-  /** Moves the sandbox clock forward (or back, with a negative value). */
+  /** Moves the sandbox clock forward (or back, with a negative value); a frozen clock stays frozen, at the new instant. */
   public advance(ms: number): void {
-    this.offsetMs += ms;
+    if (this.frozenAtMs !== undefined) this.frozenAtMs += ms;
+    else this.offsetMs += ms;
   }
 
-  /** Sets the sandbox clock to an absolute time. */
+  /** Sets the sandbox clock to an absolute time, from which it runs on. */
   public set(epochMs: number): void {
+    this.frozenAtMs = undefined;
     this.offsetMs = epochMs - Date.now();
   }
 
-  /** Back to the real time. */
+  /** Stops the sandbox clock at an instant (default: now) until `set`, `reset` or another `freeze`. */
+  public freeze(epochMs: number = this.now()): void {
+    this.frozenAtMs = epochMs;
+  }
+
+  /** Back to the real time, running. */
   public reset(): void {
+    this.frozenAtMs = undefined;
     this.offsetMs = 0;
   }
 
   /** The offset from the real clock, in milliseconds. */
   public get offset(): number {
-    return this.offsetMs;
+    return this.now() - Date.now();
   }
 }
 

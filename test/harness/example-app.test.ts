@@ -30,7 +30,11 @@ describe('the example app, entirely from its bundles', () => {
     const records = Items.filter((item) => item.id.S?.startsWith(KEY_PREFIX.PROCESSOR));
     expect(records.map((item) => `${item.id.S?.split('#')[1]}:${item.status?.S}`).sort()).toEqual(['audit:COMPLETED', 'fulfilment:COMPLETED']);
     expect(harness.logs.some((entry) => entry.source.includes('Fulfilment') && entry.text.includes('order noted') && entry.text.includes(id))).toBe(true);
-    expect(harness.metric('Processed', { Processor: 'fulfilment' })).toBe(1);
-    expect(harness.metric('Processed', { Processor: 'audit' })).toBe(1);
+    // Counted under the endpoint and the processor, as the template passes them (HW_ENDPOINT_NAME).
+    const endpoint = harness.processors.fulfilment.function?.definition.environment.HW_ENDPOINT_NAME;
+    expect(endpoint).toBe(harness.processors.audit.function?.definition.environment.HW_ENDPOINT_NAME);
+    expect(endpoint).toMatch(/\/Stripe$/);
+    expect(harness.metric('Processed', { Endpoint: endpoint as string, Processor: 'fulfilment' })).toBe(1);
+    expect(harness.metric('Processed', { Endpoint: endpoint as string, Processor: 'audit' })).toBe(1);
   });
 });
