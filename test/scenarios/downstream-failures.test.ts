@@ -93,8 +93,10 @@ describe('scenarios d and e: downstream failures', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(harness.verifier.definition.timeoutMs);
     expect(harness.verifier.stats.timeouts).toBe(timeouts + 1);
     expect(hang.hits).toBeGreaterThanOrEqual(1);
-    // The dead environment's SDK retries reach nothing.
-    await new Promise((resolve) => setTimeout(resolve, 2000));
+    // The environment that died: the caller of the held send. Lambda stopped it, and the proxy
+    // refuses it for good, so whatever its SDK still tries — now or later — reaches nothing.
+    const dead = harness.proxy.calls.find((call) => call.role === 'verifier' && call.operation === 'SendMessage' && call.outcome === 'hang')?.caller;
+    expect(dead).toBeDefined();
     expect((await claimItem(harness, id))?.state?.S).toBe('PENDING');
     expect(harness.proxy.count({ role: 'verifier', operation: ['SendMessage', 'DeleteItem'], outcome: 'forwarded' })).toBe(0);
     for (const processor of Object.values(harness.processors)) expect(await queueDepth(harness.aws.sqs, processor.queue.url)).toBe(0);
@@ -105,6 +107,12 @@ describe('scenarios d and e: downstream failures', () => {
     expect(harness.logs.some((entry) => entry.text.includes('recovered unfinished claim') && entry.text.includes(id))).toBe(true);
     await processedOnce(id);
     expect((await claimItem(harness, id))?.state?.S).toBe('ENQUEUED');
+    // Nothing from the dead environment reached the emulator after its claim: each later call of it
+    // was held by the fault while it lived, or refused once it was stopped (no fixed wait needed —
+    // the refusal is permanent, not a race).
+    const fromDead = harness.proxy.calls.filter((call) => call.caller === dead);
+    const held = fromDead.findIndex((call) => call.outcome === 'hang');
+    expect(fromDead.slice(held).filter((call) => call.outcome !== 'hang' && call.outcome !== 'killed')).toEqual([]);
   }, 60_000);
 
   test('e: the verifier dies between enqueue and mark (UpdateItem hangs) → 502; the message was processed once and the retry adds nothing', async () => {
