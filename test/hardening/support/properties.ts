@@ -102,7 +102,7 @@ export function checkCase(signer: SchemeSigner, c: PropertyCase, tally: Tally): 
       return;
     }
     const excuse = signer.acceptedMutation
-      ? signer.acceptedMutation(plain, mutated, verdict.event, plainVerdict.event)
+      ? signer.acceptedMutation(plain, mutated, verdict.event, plainVerdict.event, c.options)
       : 'this scheme signs every byte it reads';
     if (excuse !== undefined) throw new Error(`${what} was accepted (${excuse}); event ${JSON.stringify(verdict.event.id)}`);
     tally.equivalentMutations += 1;
@@ -200,7 +200,9 @@ export function describeSchemeProperties(shard: number, shards: number): void {
       const signer = SIGNERS[id];
       const tally = newTally();
       // WHEN every property is checked on RUNS cases
-      fc.assert(fc.property(caseArbitrary(signer), (c) => checkCase(signer, c, tally)), { numRuns: RUNS });
+      // HW_PROPERTY_SEED (and HW_PROPERTY_PATH) replay the run a failure printed.
+      const replay = process.env.HW_PROPERTY_SEED ? { seed: Number(process.env.HW_PROPERTY_SEED), path: process.env.HW_PROPERTY_PATH } : {};
+      fc.assert(fc.property(caseArbitrary(signer), (c) => checkCase(signer, c, tally)), { numRuns: RUNS, ...replay });
       // THEN every case ran every mutation that applies to the scheme
       expect(tally.cases).toBeGreaterThanOrEqual(RUNS);
       expect(tally.accepted).toBe(tally.cases);

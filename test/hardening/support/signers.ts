@@ -80,7 +80,7 @@ export interface SchemeSigner {
    * and token; Twilio signs decoded form parameters): why an accepted mutated body is still correct.
    * Returns undefined when it is, else the reason it is not.
    */
-  acceptedMutation?(original: SignedRequest, mutated: SignedRequest, verdict: VerdictIdentity, originalVerdict: VerdictIdentity): string | undefined;
+  acceptedMutation?(original: SignedRequest, mutated: SignedRequest, verdict: VerdictIdentity, originalVerdict: VerdictIdentity, options: Record<string, unknown>): string | undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -219,9 +219,32 @@ const hmacOptions = fc.record({
   return options;
 });
 
+/**
+ * The signature header is the one header a signature cannot cover. An edit of it that leaves the
+ * genuine digest as one of its separator-split parts (e.g. `…Brg==` → `…Brg,=`: the unpadded
+ * spelling, which the scheme accepts, beside a malformed part it ignores) is still that signature.
+ * Anything else accepted is not excused.
+ */
+function sameHmacSignature(original: SignedRequest, mutated: SignedRequest, verdict: VerdictIdentity, originalVerdict: VerdictIdentity, o: Record<string, unknown>): string | undefined {
+  const header = o.header as string;
+  const changed = Object.keys({ ...original.headers, ...mutated.headers }).filter((name) => original.headers[name] !== mutated.headers[name]);
+  if (!original.body.equals(mutated.body) || changed.length !== 1 || changed[0] !== header) return 'a signed part of the request changed';
+  if (verdict.id !== originalVerdict.id || verdict.signedContent !== originalVerdict.signedContent) return 'the event read differs';
+  const prefix = (o.prefix as string | undefined) ?? '';
+  const canonical = (part: string) => {
+    const encoded = part.trim().startsWith(prefix) ? part.trim().slice(prefix.length) : undefined;
+    if (encoded === undefined) return undefined;
+    return o.encoding === 'hex' ? encoded.toLowerCase() : encoded.replace(/-/g, '+').replace(/_/g, '/').replace(/=+$/, '');
+  };
+  const genuine = canonical(original.headers[header] ?? '');
+  const parts = (mutated.headers[header] ?? '').split((o.separator as string | undefined) ?? '\u0000');
+  return genuine !== undefined && parts.some((part) => canonical(part) === genuine) ? undefined : 'the signature header no longer carries the genuine digest';
+}
+
 const hmac: SchemeSigner = {
   id: 'hmac',
   decoys: true,
+  acceptedMutation: sameHmacSignature,
   options: hmacOptions,
   key: hmacKey,
   timestamp: (o) => (o.timestampHeader ? (o.timestampUnit === 'milliseconds' ? 'milliseconds' : 'seconds') : 'none'),
