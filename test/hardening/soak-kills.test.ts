@@ -117,8 +117,9 @@ describe('the verifier killed at each step boundary: the sender\'s retry complet
     // GIVEN the verifier dies at this step of its first attempt
     const fault = killAt(filter);
     let seenAfterKill: string | undefined;
+    // Read while the step is held: the verifier's calls are sequential, so whatever it wrote before
+    // the held call has landed, and nothing after it can have (no wait needed).
     void fault.waitForHits(1).then(async () => {
-      await new Promise((resolve) => setTimeout(resolve, 200));
       seenAfterKill = await claimState(eventId);
     });
     // WHEN the sender retries until acknowledged
