@@ -22,7 +22,7 @@ import { grantKeyThroughService, WebhookProcessor, type ProcessorOptions } from 
 import type { WebhookProvider } from './provider';
 import { cfnLintIgnore, checkovSkips } from './scanner-metadata';
 import type { IScopedToken } from './scoped-token';
-import { HardenedWebhooksValidationError, PropsValidator } from './validation';
+import { PropsValidator, ValidationError } from './validation';
 import { WebhookWaf, type WebhookWafOptions } from './waf';
 
 /** Stage throttling of the webhook API. */
@@ -271,7 +271,7 @@ export class HardenedWebhookEndpoint extends Construct {
    */
   public addProcessor(handler: lambda.IFunction, options: ProcessorOptions): WebhookProcessor {
     const duplicate = this.processors.find((processor) => processor.name === options.name);
-    if (duplicate) throw new HardenedWebhooksValidationError('addProcessor', [`name must be unique on this endpoint; got ${JSON.stringify(options.name)} twice`]);
+    if (duplicate) throw new ValidationError('addProcessor', [`name must be unique on this endpoint; got ${JSON.stringify(options.name)} twice`]);
     const processor = new WebhookProcessor(this, options.name, {
       ...options,
       handler,

@@ -12,7 +12,7 @@ import {
 } from './monitoring';
 import { checkovSkips } from './scanner-metadata';
 import type { IScopedToken } from './scoped-token';
-import { HardenedWebhooksValidationError, PropsValidator } from './validation';
+import { PropsValidator, ValidationError } from './validation';
 
 /** Options of `HardenedWebhookEndpoint.addProcessor`. */
 export interface ProcessorOptions {
@@ -116,16 +116,14 @@ export class WebhookProcessor extends Construct {
   public readonly deadLetterQueue: sqs.IQueue;
   /** The processor's function. */
   public readonly handler: lambda.IFunction;
-  /** Event types this processor receives; empty means all. */
-  public readonly eventTypes: readonly string[];
-  /** The scoped tokens this processor may read. */
-  public readonly tokens: readonly IScopedToken[];
   /** The processor's alarms. */
   public readonly alarms: ProcessorAlarms;
 
   private readonly alarmActions = new AlarmActionSet();
   /** Processor names are unique per endpoint only: the metrics carry both. */
   private readonly endpointName: string;
+  private readonly subscribedEventTypes: readonly string[];
+  private readonly scopedTokens: readonly IScopedToken[];
 
   public constructor(scope: Construct, id: string, props: WebhookProcessorProps) {
     super(scope, id);
@@ -133,8 +131,8 @@ export class WebhookProcessor extends Construct {
     this.name = props.name;
     this.endpointName = props.endpointName;
     this.handler = props.handler;
-    this.eventTypes = [...(props.eventTypes ?? [])];
-    this.tokens = [...(props.tokens ?? [])];
+    this.subscribedEventTypes = [...(props.eventTypes ?? [])];
+    this.scopedTokens = [...(props.tokens ?? [])];
 
     const encryption = props.encryptionKey
       ? { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: props.encryptionKey }
@@ -194,6 +192,16 @@ export class WebhookProcessor extends Construct {
     const alarms = createProcessorAlarms(this, this, props.alarms);
     this.alarms = alarms;
     this.alarmActions.addAlarms(...alarms.all);
+  }
+
+  /** Event types this processor receives; empty means all. A copy: changing it changes nothing. */
+  public get eventTypes(): string[] {
+    return [...this.subscribedEventTypes];
+  }
+
+  /** The scoped tokens this processor may read. A copy: changing it changes nothing. */
+  public get tokens(): IScopedToken[] {
+    return [...this.scopedTokens];
   }
 
   /** Adds actions to every alarm of the processor. */
@@ -345,7 +353,7 @@ function checkVisibilityTimeout(scope: Construct, visibilityTimeout: Duration | 
   const visible = visibilityTimeout.toSeconds();
   const timeout = functionTimeout.toSeconds();
   if (visible < timeout) {
-    throw new HardenedWebhooksValidationError('addProcessor', [
+    throw new ValidationError('addProcessor', [
       `visibilityTimeout must be at least the function's timeout (${timeout} s); got ${visible} s: a message still being processed would be handed to a second invocation`,
     ]);
   }

@@ -520,13 +520,24 @@ export class WebhookProvider {
     return new WebhookProvider(scheme.id, scheme.requiredHeaders(options), options as Record<string, unknown>);
   }
 
+  private readonly headers: readonly string[];
+
   private constructor(
     /** The scheme's identifier, e.g. `stripe`. */
     public readonly schemeId: string,
-    /** Headers every genuine request carries; API Gateway refuses requests without them. */
-    public readonly requiredHeaders: readonly string[],
+    headers: readonly string[],
     private readonly options: Record<string, unknown>,
-  ) {}
+  ) {
+    this.headers = [...headers];
+  }
+
+  /**
+   * Headers every genuine request carries; API Gateway refuses requests without them. A copy each
+   * time (a getter, not a `readonly string[]`, which jsii cannot carry to other languages).
+   */
+  public get requiredHeaders(): string[] {
+    return [...this.headers];
+  }
 
   /** @internal */
   public _config(): ProviderConfig {

@@ -15,7 +15,7 @@ import {
 import { handlerAsset } from './assets';
 import { AlarmActionSet, createTokenAlarms, validateTokenAlarmOptions, type TokenAlarmOptions, type TokenAlarms } from './monitoring';
 import { cfnLintIgnore, checkovSkips } from './scanner-metadata';
-import { HardenedWebhooksValidationError, PropsValidator } from './validation';
+import { PropsValidator, ValidationError } from './validation';
 
 /** Options of {@link TokenIssuer.random}. */
 export interface RandomTokenOptions {
@@ -28,7 +28,7 @@ export interface RandomTokenOptions {
 
 /**
  * Who issues a scoped token's values. Pick one with a static factory:
- * `TokenIssuer.random()` or `TokenIssuer.lambda(fn)`.
+ * `TokenIssuer.random()` or `TokenIssuer.fromFunction(fn)`.
  */
 export class TokenIssuer {
   /**
@@ -48,16 +48,16 @@ export class TokenIssuer {
    * function invokes it synchronously with a `TokenIssuerRequest` (README, "Plugging an issuer")
    * and may invoke it only (`lambda:InvokeFunction` on the function's unqualified ARN).
    */
-  public static lambda(handler: lambda.IFunction): TokenIssuer {
+  public static fromFunction(handler: lambda.IFunction): TokenIssuer {
     return new TokenIssuer('lambda', undefined, handler);
   }
 
   private constructor(
-    /** `random` or `lambda`. */
-    public readonly kind: 'random' | 'lambda',
+    /** `random` or `lambda` (a function issuer). */
+    public readonly kind: string,
     /** Length of a random token. */
     public readonly length?: number,
-    /** The issuer function of `TokenIssuer.lambda`. */
+    /** The issuer function of `TokenIssuer.fromFunction`. */
     public readonly handler?: lambda.IFunction,
   ) {}
 
@@ -385,7 +385,7 @@ function claimSecretName(token: ScopedToken, secretName: string): void {
   const where = envBound ? `${stack.account}/${stack.region}` : `stack ${stack.node.path}`;
   const other = taken.get(`${where}|${secretName}`);
   if (other) {
-    throw new HardenedWebhooksValidationError('ScopedToken', [
+    throw new ValidationError('ScopedToken', [
       `secretName ${JSON.stringify(secretName)} of ${token.node.path} is already used by ${other.node.path} (${where}): Secrets Manager `
       + 'names are unique per account and Region, so the second secret would fail at deploy; give one of them another tokenName or secretName',
     ]);

@@ -1,11 +1,40 @@
 import { Token } from 'aws-cdk-lib';
 
-/** Thrown when construct props are invalid; lists every problem at once. */
-export class HardenedWebhooksValidationError extends Error {
-  public constructor(construct: string, public readonly problems: readonly string[]) {
+/**
+ * Marks this library's validation errors. A registered symbol rather than `instanceof`, so the guard
+ * still answers when an app ends up with two copies of the package.
+ */
+const VALIDATION_ERROR = Symbol.for('hardened-webhooks.ValidationError');
+
+/**
+ * Thrown when construct props are invalid; lists every problem at once. Not exported from the
+ * package: jsii cannot carry an `Error` subclass to other languages, so callers use
+ * {@link HardenedWebhooksErrors.isValidationError}, as aws-cdk-lib's `Errors.isValidationError` does.
+ */
+export class ValidationError extends Error {
+  public readonly problems: string[];
+
+  public constructor(construct: string, problems: readonly string[]) {
     super(`${construct}: invalid props:\n- ${problems.join('\n- ')}`);
     this.name = 'HardenedWebhooksValidationError';
+    this.problems = [...problems];
+    Object.defineProperty(this, VALIDATION_ERROR, { value: true });
   }
+}
+
+/** Type guards for the errors this library throws. */
+export class HardenedWebhooksErrors {
+  /** Whether `x` is a validation error of this library (invalid props, refused at synth). */
+  public static isValidationError(x: any): boolean {
+    return x !== null && typeof x === 'object' && VALIDATION_ERROR in x;
+  }
+
+  /** The problems a validation error lists, one sentence each; empty for any other value. */
+  public static problemsOf(x: any): string[] {
+    return HardenedWebhooksErrors.isValidationError(x) ? [...(x as ValidationError).problems] : [];
+  }
+
+  private constructor() {}
 }
 
 /** Collects problems, skipping values that are tokens (unknown until deploy), then throws once. */
@@ -39,6 +68,6 @@ export class PropsValidator {
   }
 
   public throwIfInvalid(): void {
-    if (this.problems.length > 0) throw new HardenedWebhooksValidationError(this.construct, this.problems);
+    if (this.problems.length > 0) throw new ValidationError(this.construct, this.problems);
   }
 }

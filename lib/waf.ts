@@ -45,13 +45,17 @@ export interface WebhookWafProps extends WebhookWafOptions {
   readonly stage: apigw.IStage;
 }
 
-/** The names of the web ACL's rules, also the names of their CloudWatch metrics. */
-export const WEBHOOK_WAF_RULES = {
-  IP_REPUTATION: 'AmazonIpReputationList',
-  RATE_LIMIT: 'RateLimitPerIp',
-  KNOWN_BAD_INPUTS: 'KnownBadInputs',
-  CORE_RULE_SET: 'CoreRuleSet',
-} as const;
+/** The web ACL's rules; each value is the rule's name, also the name of its CloudWatch metrics. */
+export enum WebhookWafRule {
+  /** AWS's IP reputation list. */
+  IP_REPUTATION = 'AmazonIpReputationList',
+  /** The per-IP rate limit. */
+  RATE_LIMIT = 'RateLimitPerIp',
+  /** AWS's Known bad inputs rule set. */
+  KNOWN_BAD_INPUTS = 'KnownBadInputs',
+  /** AWS's Core rule set. */
+  CORE_RULE_SET = 'CoreRuleSet',
+}
 
 /** Rules of the Known bad inputs set that inspect the body: they count, never block. */
 export const KNOWN_BAD_INPUTS_BODY_RULES: readonly string[] = ['Log4JRCE_BODY', 'JavaDeserializationRCE_BODY'];
@@ -88,14 +92,14 @@ export class WebhookWaf extends Construct {
     validateWafProps(props);
     const rules: wafv2.CfnWebACL.RuleProperty[] = [
       {
-        name: WEBHOOK_WAF_RULES.IP_REPUTATION,
+        name: WebhookWafRule.IP_REPUTATION,
         priority: 0,
         statement: { managedRuleGroupStatement: { vendorName: 'AWS', name: 'AWSManagedRulesAmazonIpReputationList' } },
         overrideAction: { none: {} },
-        visibilityConfig: visibility(WEBHOOK_WAF_RULES.IP_REPUTATION),
+        visibilityConfig: visibility(WebhookWafRule.IP_REPUTATION),
       },
       {
-        name: WEBHOOK_WAF_RULES.RATE_LIMIT,
+        name: WebhookWafRule.RATE_LIMIT,
         priority: 1,
         statement: {
           rateBasedStatement: {
@@ -112,14 +116,14 @@ export class WebhookWaf extends Construct {
             },
           },
         },
-        visibilityConfig: visibility(WEBHOOK_WAF_RULES.RATE_LIMIT),
+        visibilityConfig: visibility(WebhookWafRule.RATE_LIMIT),
       },
     ];
     if (props.knownBadInputs ?? true) {
-      rules.push(managedGroup(WEBHOOK_WAF_RULES.KNOWN_BAD_INPUTS, 'AWSManagedRulesKnownBadInputsRuleSet', rules.length, KNOWN_BAD_INPUTS_BODY_RULES));
+      rules.push(managedGroup(WebhookWafRule.KNOWN_BAD_INPUTS, 'AWSManagedRulesKnownBadInputsRuleSet', rules.length, KNOWN_BAD_INPUTS_BODY_RULES));
     }
     if (props.coreRuleSet ?? false) {
-      rules.push(managedGroup(WEBHOOK_WAF_RULES.CORE_RULE_SET, 'AWSManagedRulesCommonRuleSet', rules.length, CORE_RULE_SET_BODY_RULES));
+      rules.push(managedGroup(WebhookWafRule.CORE_RULE_SET, 'AWSManagedRulesCommonRuleSet', rules.length, CORE_RULE_SET_BODY_RULES));
     }
 
     this.webAcl = new wafv2.CfnWebACL(this, 'Resource', {
@@ -146,10 +150,10 @@ export class WebhookWaf extends Construct {
   }
 
   /**
-   * Requests the web ACL blocked, optionally by one rule (a name of {@link WEBHOOK_WAF_RULES}).
+   * Requests the web ACL blocked, by one rule or, without `rule`, by all of them.
    * A rise in `RateLimitPerIp` blocks from a provider's address means the limit is too low.
    */
-  public metricBlockedRequests(rule?: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+  public metricBlockedRequests(rule?: WebhookWafRule, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return new cloudwatch.Metric({
       namespace: 'AWS/WAFV2',
       metricName: 'BlockedRequests',

@@ -1,15 +1,27 @@
 #!/usr/bin/env bash
-# Installs the Python tools the test suite drives (moto server, cfn-lint, checkov) into ./.venv,
-# once; later runs only check that the pinned versions are there.
+# Installs the Python environments the test suite drives, once each; later runs only check that the
+# pinned versions are there (a stamp holds the hash of the requirements file):
+#   .venv             moto server, cfn-lint, checkov (requirements-dev.txt)
+#   .venv-python-app  a Python CDK app on the jsii-built package (test/package/python/requirements.txt)
+# Two environments, not one: the scanners and the CDK's jsii runtime pin different versions of shared
+# packages. pip's cache (~/.cache/pip) stays outside the clone, so a fresh clone downloads nothing twice.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-stamp=.venv/.requirements.sha256
-want=$(sha256sum requirements-dev.txt | cut -d' ' -f1)
-if [ -x .venv/bin/python ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
-  exit 0
-fi
-command -v python3 >/dev/null || { echo "python3 is required to run the AWS emulator (moto); install Python 3.9+" >&2; exit 1; }
-echo "Installing moto, cfn-lint and checkov into .venv (first run only)…"
-python3 -m venv .venv
-.venv/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
-echo "$want" > "$stamp"
+command -v python3 >/dev/null || { echo "python3 is required for the test suite (moto, scanners, the Python smoke test); install Python 3.10+" >&2; exit 1; }
+
+ensure_venv() {
+  local venv=$1 requirements=$2 purpose=$3
+  local stamp=$venv/.requirements.sha256
+  local want
+  want=$(sha256sum "$requirements" | cut -d' ' -f1)
+  if [ -x "$venv/bin/python" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+    return 0
+  fi
+  echo "Installing $purpose into $venv (first run, or its requirements changed)…"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
+  echo "$want" > "$stamp"
+}
+
+ensure_venv .venv requirements-dev.txt "moto, cfn-lint and checkov"
+ensure_venv .venv-python-app test/package/python/requirements.txt "aws-cdk-lib for Python (the Python smoke test)"

@@ -39,7 +39,7 @@ export interface RotationHandlerOptions {
   readonly client?: SecretsManagerClient;
   /** @default - the issuer the configuration names */
   readonly issuer?: Issuer;
-  /** How a `TokenIssuer.lambda()` function is invoked. @default - the Lambda Node.js runtime's AWS SDK */
+  /** How a `TokenIssuer.fromFunction()` function is invoked. @default - the Lambda Node.js runtime's AWS SDK */
   readonly invoker?: LambdaInvoker;
   readonly clock?: () => number;
 }

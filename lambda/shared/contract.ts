@@ -290,7 +290,7 @@ export interface RotationConfig {
 /** Version of the issuer Lambda contract ({@link TokenIssuerRequest}). */
 export const ISSUER_CONTRACT_VERSION = 1;
 
-/** What a `TokenIssuer.lambda()` function is asked to do. See README, "Plugging an issuer". */
+/** What a `TokenIssuer.fromFunction()` function is asked to do. See README, "Plugging an issuer". */
 export const ISSUER_ACTIONS = {
   MINT: 'mint',
   ACTIVATE: 'activate',
@@ -307,7 +307,7 @@ export interface IssuedTokenRef {
   readonly metadata?: Readonly<Record<string, string>>;
 }
 
-/** The payload the rotation function invokes a `TokenIssuer.lambda()` function with (synchronously). */
+/** The payload the rotation function invokes a `TokenIssuer.fromFunction()` function with (synchronously). */
 export interface TokenIssuerRequest {
   readonly v: typeof ISSUER_CONTRACT_VERSION;
   readonly action: IssuerAction;

@@ -109,7 +109,7 @@ describe('exact IAM policy of a rotation function with a Lambda issuer', () => {
       code: lambda.Code.fromAsset(handlerAsset('rotation')),
     });
     // WHEN
-    const token = new ScopedToken(stack, 'Partner', { tokenName: 'partner-api', issuer: TokenIssuer.lambda(issuer) });
+    const token = new ScopedToken(stack, 'Partner', { tokenName: 'partner-api', issuer: TokenIssuer.fromFunction(issuer) });
     // THEN
     expectExactRolePolicy(Template.fromStack(stack), roleLogicalId(token.rotationFunction), [
       ...rotationStatements(stack, token),

@@ -127,10 +127,10 @@ describe('ScopedToken options', () => {
     template.hasResourceProperties('AWS::SecretsManager::RotationSchedule', { RotationRules: { ScheduleExpression: 'rate(12 hours)' } });
   });
 
-  test('TokenIssuer.lambda names the issuer function by ARN', () => {
+  test('TokenIssuer.fromFunction names the issuer function by ARN', () => {
     const stack = new Stack(new App(), 'Partner');
     const issuer = testFunction(stack, 'Issuer');
-    const token = new ScopedToken(stack, 'Partner', { tokenName: 'partner-api', issuer: TokenIssuer.lambda(issuer) });
+    const token = new ScopedToken(stack, 'Partner', { tokenName: 'partner-api', issuer: TokenIssuer.fromFunction(issuer) });
     const template = Template.fromStack(stack);
     expect(rotationConfig(template, stack, token)).toMatchObject({
       issuer: { kind: 'lambda', functionName: `<{'Fn::GetAtt':['${stack.getLogicalId(issuer.node.defaultChild as lambda.CfnFunction)}','Arn']}>` },

@@ -1,8 +1,8 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
-import { HardenedWebhookEndpoint, HardenedWebhooksValidationError, WebhookProvider } from '../../lib';
-import { CORE_RULE_SET_BODY_RULES, KNOWN_BAD_INPUTS_BODY_RULES, WEBHOOK_WAF_RULES, WebhookWaf, type WebhookWafOptions } from '../../lib/waf';
+import { HardenedWebhookEndpoint, HardenedWebhooksErrors, WebhookProvider } from '../../lib';
+import { CORE_RULE_SET_BODY_RULES, KNOWN_BAD_INPUTS_BODY_RULES, WebhookWafRule, WebhookWaf, type WebhookWafOptions } from '../../lib/waf';
 
 /** A plain REST API with one POST method, and the web ACL in front of its stage. */
 function wafStack(options: WebhookWafOptions = {}) {
@@ -46,7 +46,7 @@ describe('WebhookWaf: what it blocks', () => {
   test('AWS\'s IP reputation list comes first and blocks as AWS defines it (no override)', () => {
     const [first] = rules(wafStack().t);
     expect(first).toMatchObject({
-      Name: WEBHOOK_WAF_RULES.IP_REPUTATION,
+      Name: WebhookWafRule.IP_REPUTATION,
       Priority: 0,
       Statement: { ManagedRuleGroupStatement: { VendorName: 'AWS', Name: 'AWSManagedRulesAmazonIpReputationList' } },
       OverrideAction: { None: {} },
@@ -55,7 +55,7 @@ describe('WebhookWaf: what it blocks', () => {
   });
 
   test('a per-IP rate limit: 3,000 requests per 5 minutes by default, answered 429 with Retry-After', () => {
-    const rate = rules(wafStack().t).find((rule) => rule.Name === WEBHOOK_WAF_RULES.RATE_LIMIT);
+    const rate = rules(wafStack().t).find((rule) => rule.Name === WebhookWafRule.RATE_LIMIT);
     expect(rate).toMatchObject({
       Statement: { RateBasedStatement: { Limit: 3000, AggregateKeyType: 'IP', EvaluationWindowSec: 300 } },
       Action: { Block: { CustomResponse: { ResponseCode: 429, ResponseHeaders: [{ Name: 'retry-after', Value: '300' }] } } },
@@ -63,13 +63,13 @@ describe('WebhookWaf: what it blocks', () => {
   });
 
   test('the rate limit and its window can be changed', () => {
-    const rate = rules(wafStack({ rateLimit: 500, rateLimitWindow: Duration.minutes(1) }).t).find((rule) => rule.Name === WEBHOOK_WAF_RULES.RATE_LIMIT);
+    const rate = rules(wafStack({ rateLimit: 500, rateLimitWindow: Duration.minutes(1) }).t).find((rule) => rule.Name === WebhookWafRule.RATE_LIMIT);
     expect(rate?.Statement.RateBasedStatement).toEqual({ Limit: 500, AggregateKeyType: 'IP', EvaluationWindowSec: 60 });
     expect(rate?.Action?.Block.CustomResponse.ResponseHeaders).toEqual([{ Name: 'retry-after', Value: '60' }]);
   });
 
   test('known bad inputs are blocked in headers, path and query, and only counted in the body', () => {
-    const rule = rules(wafStack().t).find((r) => r.Name === WEBHOOK_WAF_RULES.KNOWN_BAD_INPUTS) as Rule;
+    const rule = rules(wafStack().t).find((r) => r.Name === WebhookWafRule.KNOWN_BAD_INPUTS) as Rule;
     expect(rule.Statement.ManagedRuleGroupStatement.Name).toBe('AWSManagedRulesKnownBadInputsRuleSet');
     expect(rule.OverrideAction).toEqual({ None: {} });
     expect(overriddenToCount(rule).sort()).toEqual([...KNOWN_BAD_INPUTS_BODY_RULES].sort());
@@ -96,7 +96,7 @@ describe('WebhookWaf: nothing that breaks webhooks', () => {
 
   test('with the Core rule set, SizeRestrictions_BODY and every other body rule only count', () => {
     const { t } = wafStack({ coreRuleSet: true });
-    const core = rules(t).find((rule) => rule.Name === WEBHOOK_WAF_RULES.CORE_RULE_SET) as Rule;
+    const core = rules(t).find((rule) => rule.Name === WebhookWafRule.CORE_RULE_SET) as Rule;
     expect(core.Statement.ManagedRuleGroupStatement.Name).toBe('AWSManagedRulesCommonRuleSet');
     expect(core.OverrideAction).toEqual({ None: {} });
     const counted = overriddenToCount(core);
@@ -136,7 +136,7 @@ describe('WebhookWaf: association', () => {
     const { waf, stack } = wafStack();
     const all = stack.resolve(waf.metricBlockedRequests().toMetricConfig().metricStat);
     expect(all).toMatchObject({ namespace: 'AWS/WAFV2', metricName: 'BlockedRequests', statistic: 'Sum' });
-    const rate = stack.resolve(waf.metricBlockedRequests(WEBHOOK_WAF_RULES.RATE_LIMIT).toMetricConfig().metricStat);
+    const rate = stack.resolve(waf.metricBlockedRequests(WebhookWafRule.RATE_LIMIT).toMetricConfig().metricStat);
     expect(rate.dimensions).toEqual(expect.arrayContaining([{ name: 'Rule', value: 'RateLimitPerIp' }, { name: 'Region', value: 'eu-west-1' }]));
   });
 });
@@ -146,7 +146,24 @@ describe('WebhookWaf: validation', () => {
     expect(() => wafStack({ rateLimit: 5 })).toThrow(/rateLimit must be between 10 and 2000000000; got 5/);
     expect(() => wafStack({ rateLimit: 10.5 })).toThrow(/rateLimit must be a whole number; got 10.5/);
     expect(() => wafStack({ rateLimitWindow: Duration.minutes(3) })).toThrow(/rateLimitWindow must be 1, 2, 5 or 10 minutes; got 180 s/);
-    expect(() => wafStack({ rateLimit: 5, rateLimitWindow: Duration.seconds(30) })).toThrow(HardenedWebhooksValidationError);
+    expect(() => wafStack({ rateLimit: 5, rateLimitWindow: Duration.seconds(30) })).toThrow(/invalid props/);
+  });
+
+  test('the error is recognised by the exported guard and lists every problem at once', () => {
+    let thrown: unknown;
+    try {
+      wafStack({ rateLimit: 5, rateLimitWindow: Duration.seconds(30) });
+    } catch (e) {
+      thrown = e;
+    }
+    expect(HardenedWebhooksErrors.isValidationError(thrown)).toBe(true);
+    expect(HardenedWebhooksErrors.problemsOf(thrown)).toEqual([
+      'rateLimit must be between 10 and 2000000000; got 5',
+      'rateLimitWindow must be 1, 2, 5 or 10 minutes; got 30 s',
+    ]);
+    expect(HardenedWebhooksErrors.isValidationError(new Error('invalid props'))).toBe(false);
+    expect(HardenedWebhooksErrors.isValidationError(undefined)).toBe(false);
+    expect(HardenedWebhooksErrors.problemsOf(new Error('x'))).toEqual([]);
   });
 });
 
@@ -169,7 +186,7 @@ describe('HardenedWebhookEndpoint: waf', () => {
     expect(hooks.waf).toBeInstanceOf(WebhookWaf);
     t.resourceCountIs('AWS::WAFv2::WebACLAssociation', 1);
     expect(JSON.stringify(Object.values(t.findResources('AWS::WAFv2::WebACLAssociation'))[0].Properties.ResourceArn)).toMatch(/HooksApiDeploymentStageprod/);
-    expect(rules(t).find((rule) => rule.Name === WEBHOOK_WAF_RULES.RATE_LIMIT)?.Statement.RateBasedStatement.Limit).toBe(1200);
+    expect(rules(t).find((rule) => rule.Name === WebhookWafRule.RATE_LIMIT)?.Statement.RateBasedStatement.Limit).toBe(1200);
     expect(managedGroups(t)).not.toContain('AWSManagedRulesCommonRuleSet');
   });
 });

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
@@ -12,6 +12,10 @@ import * as path from 'node:path';
  *
  * README conventions this relies on (and checks): a block whose first line is `// file: <path>` is
  * that file of the app; any other block is a file of its own. Every block compiles on its own.
+ *
+ * The same tarball then goes through jsii-pacmak to a Python wheel, and a Python CDK app
+ * (test/package/python/app.py, in .venv-python-app at the aws-cdk-lib peer floor) synthesizes an
+ * endpoint, a processor and a scoped token through the bindings: the package as a Python team gets it.
  */
 const ROOT = path.join(__dirname, '..', '..');
 const README = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
@@ -80,6 +84,16 @@ function installedFootprint(app: string, names: readonly string[]): { packages: 
   };
   for (const name of names) visit(name, app);
   return { packages: seen.size, bytes };
+}
+
+/** Where scripts/ensure-python-tools.sh (npm test's pretest) installs the Python CDK app's packages. */
+const PYTHON_APP_VENV = path.join(ROOT, '.venv-python-app');
+
+interface CfnResource { readonly Type: string; readonly Properties?: Record<string, unknown> }
+
+function templateResources(cdkOut: string): CfnResource[] {
+  const templates = readdirSync(cdkOut).filter((file) => file.endsWith('.template.json'));
+  return templates.flatMap((file) => Object.values((JSON.parse(readFileSync(path.join(cdkOut, file), 'utf8')) as { Resources: Record<string, CfnResource> }).Resources));
 }
 
 const RESOLUTIONS = [
@@ -216,9 +230,7 @@ describe('the packages as a user installs them, and the README as a user copies 
     // As `cdk synth` runs an app: CDK_OUTDIR tells app.synth() where to write.
     run(process.execPath, [path.join('out', (entry?.file ?? '').replace(/\.ts$/, '.js'))], app, { CDK_OUTDIR: path.join(app, 'cdk.out') });
     const cdkOut = path.join(app, 'cdk.out');
-    const templates = readdirSync(cdkOut).filter((file) => file.endsWith('.template.json'));
-    expect(templates.length).toBeGreaterThanOrEqual(1);
-    const resources = templates.flatMap((file) => Object.values((JSON.parse(readFileSync(path.join(cdkOut, file), 'utf8')) as { Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }> }).Resources));
+    const resources = templateResources(cdkOut);
     expect(resources.filter((resource) => resource.Type === 'AWS::ApiGateway::RestApi')).toHaveLength(1);
     expect(resources.filter((resource) => resource.Type === 'AWS::SQS::Queue').length).toBeGreaterThanOrEqual(2);
     // Each processor's bundle is in cdk.out and holds the runtime (bundled by esbuild, not left external).
@@ -227,4 +239,89 @@ describe('the packages as a user installs them, and the README as a user copies 
       .filter((file) => readFileSync(file, 'utf8').includes('hardened-webhooks envelope'));
     expect(bundles.length).toBeGreaterThanOrEqual(1);
   }, 300_000);
+
+  describe('Python: the jsii bindings built from the same tarball', () => {
+    let python: string;
+    let wheel: string;
+    let site: string;
+
+    beforeAll(() => {
+      if (!existsSync(path.join(PYTHON_APP_VENV, 'bin', 'python'))) {
+        throw new Error(`${PYTHON_APP_VENV} is missing: run \`bash scripts/ensure-python-tools.sh\` (npm test's pretest does)`);
+      }
+      python = path.join(work, 'python');
+      const extracted = path.join(python, 'tarball');
+      mkdirSync(extracted, { recursive: true });
+      run('tar', ['-xzf', packed.constructs.file, '-C', extracted], python);
+      // jsii-pacmak reads the assemblies of the package's jsii dependencies (aws-cdk-lib, constructs)
+      // from node_modules beside it: the repository's, at the pinned versions.
+      symlinkSync(path.join(ROOT, 'node_modules'), path.join(extracted, 'package', 'node_modules'), 'dir');
+      // pacmak packs the directory again to embed the JavaScript in the wheel: no prepack build there.
+      run(path.join(ROOT, 'node_modules', '.bin', 'jsii-pacmak'), [path.join(extracted, 'package'), '--targets', 'python', '--outdir', path.join(python, 'dist')], python, {
+        npm_config_ignore_scripts: 'true', JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION: '20',
+      });
+      const wheels = readdirSync(path.join(python, 'dist', 'python')).filter((file) => file.endsWith('.whl'));
+      expect(wheels).toHaveLength(1);
+      wheel = path.join(python, 'dist', 'python', wheels[0]);
+      // Into a directory of its own, not into the shared virtualenv: nothing of one run stays for the next.
+      site = path.join(python, 'site');
+      run(path.join(PYTHON_APP_VENV, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', '--no-deps', '--target', site, wheel], python);
+    }, 300_000);
+
+    test('the wheel\'s requirements are met by what a Python user installs at the peer floor (pip resolves them from the virtualenv alone)', () => {
+      const metadata = run('unzip', ['-p', wheel, '*.dist-info/METADATA'], python);
+      expect(metadata).toMatch(/^Requires-Dist: aws-cdk-lib <3\.0\.0,>=2\.275\.0$/m);
+      expect(metadata).toMatch(/^Requires-Dist: constructs <11\.0\.0,>=10\.5\.1$/m);
+      // --no-index: every requirement must be satisfied by the installed packages, none fetched.
+      const resolved = run(path.join(PYTHON_APP_VENV, 'bin', 'pip'), ['install', '--dry-run', '--no-index', '--disable-pip-version-check', wheel], python);
+      expect(resolved).toMatch(/Would install hardened-webhooks-0\.1\.0\s*$/m);
+    });
+
+    test('a Python CDK app synthesizes an endpoint with a WAF, a Python processor and a scoped token through the bindings', () => {
+      const cdkOut = path.join(python, 'cdk.out');
+      const printed = run(path.join(PYTHON_APP_VENV, 'bin', 'python'), [path.join(ROOT, 'test', 'package', 'python', 'app.py')], python, {
+        PYTHONPATH: site, CDK_OUTDIR: cdkOut, JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION: '20',
+      });
+      // What the app read back through the bindings: getters, enums, static factories, the refusal.
+      const seen = JSON.parse(printed.trim().split('\n').pop() ?? '{}') as Record<string, unknown>;
+      expect(seen).toEqual({
+        processorName: 'fulfilment',
+        eventTypes: ['payment_intent.*'],
+        tokens: ['orders-write'],
+        requiredHeaders: ['Stripe-Signature'],
+        blockedMetric: { name: 'BlockedRequests', rule: 'RateLimitPerIp' },
+        refused: expect.stringMatching(/addProcessor: invalid props:\n- name must be .*; got "not a name"/),
+      });
+      const resources = templateResources(cdkOut);
+      const ofType = (type: string) => resources.filter((resource) => resource.Type === type);
+      expect(ofType('AWS::ApiGateway::RestApi')).toHaveLength(1);
+      expect(ofType('AWS::SecretsManager::RotationSchedule')).toHaveLength(1);
+      const queues = ofType('AWS::SQS::Queue');
+      expect(queues.map((queue) => queue.Properties?.FifoQueue)).toEqual([true, true]);
+      const rateRule = (ofType('AWS::WAFv2::WebACL')[0]?.Properties?.Rules as Array<{ Name: string; Statement: { RateBasedStatement?: { Limit: number } } }>)
+        .find((rule) => rule.Name === 'RateLimitPerIp');
+      expect(rateRule?.Statement.RateBasedStatement?.Limit).toBe(2000);
+      const processor = ofType('AWS::Lambda::Function').find((fn) => fn.Properties?.Runtime === 'python3.12');
+      const variables = (processor?.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
+      expect(variables.HW_PROCESSOR_NAME).toBe('fulfilment');
+      expect(JSON.stringify(variables.HW_TOKENS)).toContain('orders-write');
+      const mappings = ofType('AWS::Lambda::EventSourceMapping');
+      expect(mappings).toHaveLength(1);
+      expect(mappings[0].Properties?.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+    }, 120_000);
+
+    test('the README\'s Python block synthesizes as it stands', () => {
+      const blocks = [...README.matchAll(/^```python\n([\s\S]*?)^```$/gm)].map((match) => match[1]);
+      expect(blocks).toHaveLength(1);
+      const readmeApp = path.join(python, 'readme-app');
+      mkdirSync(path.join(readmeApp, 'processors'), { recursive: true });
+      writeFileSync(path.join(readmeApp, 'processors', 'fulfilment.py'), 'def handler(event, context):\n    return {"batchItemFailures": []}\n');
+      writeFileSync(path.join(readmeApp, 'app.py'), blocks[0]);
+      const cdkOut = path.join(readmeApp, 'cdk.out');
+      run(path.join(PYTHON_APP_VENV, 'bin', 'python'), ['app.py'], readmeApp, { PYTHONPATH: site, CDK_OUTDIR: cdkOut, JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION: '20' });
+      const resources = templateResources(cdkOut);
+      expect(resources.filter((resource) => resource.Type === 'AWS::ApiGateway::RestApi')).toHaveLength(1);
+      expect(resources.filter((resource) => resource.Type === 'AWS::Lambda::EventSourceMapping')).toHaveLength(1);
+    }, 120_000);
+  });
 });
