@@ -353,14 +353,15 @@ export interface LoadBundleOptions {
  * environment loads it, and returns its handler.
  *
  * Why not `require()` with a cleared cache under a patched `process.env`: the bundle reads its
- * configuration at module load, but the AWS SDK (external to the bundle, as in Lambda) reads
- * `AWS_ENDPOINT_URL`, the region and credentials lazily, on the first request — from the one global
- * `process.env`. Two environments with different endpoints in one Node process would race. So the
- * bundle is compiled as a function of its own `process` (whose `env`, `stdout` and `stderr` are the
- * environment's), `console` and `Date`, and its `require` hands it SDK client classes that take
- * region, endpoint, credentials and retry settings from that same `env` when the module builds
- * them. Everything else (node built-ins, the SDK's commands and errors) is the real module, so
- * `instanceof` checks hold. Compiled with `new Function` so it runs in the caller's realm.
+ * configuration at module load, and the AWS SDK reads `AWS_ENDPOINT_URL`, the region and
+ * credentials lazily, on the first request — from `process.env`. Two environments with different
+ * endpoints in one Node process would race on the one global. So the bundle is compiled as a
+ * function of its own `process` (whose `env`, `stdout` and `stderr` are the environment's),
+ * `console` and `Date`: an SDK bundled inside it (as this library's handlers have it) reads that
+ * `env`. For a bundle that leaves the SDK external (`NodejsFunction`'s default), its `require` hands
+ * it SDK client classes that take region, endpoint, credentials and retry settings from the same
+ * `env` when the module builds them; everything else is the real module, so `instanceof` checks
+ * hold. Compiled with `new Function` so it runs in the caller's realm.
  */
 export function loadBundle(options: LoadBundleOptions): LambdaHandler {
   const file = path.resolve(options.file);
@@ -387,12 +388,24 @@ export function loadBundle(options: LoadBundleOptions): LambdaHandler {
   const module = { exports: {} as Record<string, unknown>, id: file, filename: file, loaded: false };
   const sandboxRequire = Object.assign((id: string) => requireForSandbox(id, options.env), { resolve: require.resolve, cache: require.cache });
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  const evaluate = new Function('exports', 'require', 'module', '__filename', '__dirname', 'process', 'console', 'Date', `${source}\n//# sourceURL=${file}`);
+  const evaluate = new Function('exports', 'require', 'module', '__filename', '__dirname', 'process', 'console', 'Date', `${withBuiltinImportsAsRequire(source)}\n//# sourceURL=${file}`);
   evaluate.call(module.exports, module.exports, sandboxRequire, module, file, path.dirname(file), sandboxProcess, sandboxConsole, sandboxDate(options.now ?? Date.now));
   module.loaded = true;
   const handler = module.exports[options.exportName];
   if (typeof handler !== 'function') throw new Error(`Runtime.HandlerNotFound: ${path.basename(file)}.${options.exportName} is undefined or not exported`);
   return handler as LambdaHandler;
+}
+
+/**
+ * The bundled AWS SDK imports some Node built-ins on first use with `import("node:http")` (its HTTP
+ * handler, for the emulator's `http://` endpoints; Lambda's own `https://` endpoints never take that
+ * path). Code compiled by `new Function` inside a vm context — Jest's — cannot run a dynamic import
+ * without `--experimental-vm-modules`, so a built-in's import becomes the `require` of the same
+ * module, wrapped in a promise as `import()` returns it (with `default`, as an ES namespace has).
+ */
+export function withBuiltinImportsAsRequire(source: string): string {
+  return source.replace(/\bimport\((["'])(node:[a-z_/]+)\1\)/g, (_match, _quote: string, name: string) =>
+    `Promise.resolve(require(${JSON.stringify(name)})).then((m) => ({ ...m, default: m }))`);
 }
 
 /** Reads a bundle, waiting briefly if a concurrent `npm run build` is rewriting the assets folder. */

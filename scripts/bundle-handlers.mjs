@@ -2,13 +2,19 @@
 // lambda.Code.fromAsset and need neither esbuild nor Docker at synth; the output is deterministic,
 // so asset hashes are the same on every machine.
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-/** name → entry point. The AWS SDK v3 ships in the Lambda Node.js runtime, so it stays external. */
+/**
+ * name → entry point. Each bundle carries the AWS SDK v3 clients it uses, tree-shaken from their ES
+ * modules: the Lambda runtime has an SDK too, but loading its CommonJS builds (every command of each
+ * service) was most of the verifier's cold start (BENCHMARKS.md, B3), and the SDK the handlers run
+ * must be the one their retry and timeout settings were tested with. How SDK fixes reach users: README,
+ * "The bundled AWS SDK".
+ */
 export const HANDLERS = {
   verifier: 'lambda/verifier/index.ts',
   rotation: 'lambda/rotation/index.ts',
@@ -16,18 +22,46 @@ export const HANDLERS = {
   'example/audit': 'bin/processors/audit.ts',
 };
 
+/** Beside each bundle: the packages inside it (see {@link bundledPackages}). */
+export const BUNDLED_PACKAGES = 'bundled-packages.json';
+
 const extra = JSON.parse(process.env.HW_EXTRA_HANDLERS ?? '{}');
 
 rmSync(join(root, 'assets'), { recursive: true, force: true });
-await Promise.all(Object.entries({ ...HANDLERS, ...extra }).map(([name, entry]) => build({
-  entryPoints: [join(root, entry)],
-  outfile: join(root, 'assets', name, 'index.js'),
-  bundle: true,
-  minify: true,
-  platform: 'node',
-  target: 'node22',
-  format: 'cjs',
-  external: ['@aws-sdk/*'],
-  legalComments: 'none',
-  logLevel: 'warning',
-})));
+await Promise.all(Object.entries({ ...HANDLERS, ...extra }).map(async ([name, entry]) => {
+  const result = await build({
+    entryPoints: [join(root, entry)],
+    outfile: join(root, 'assets', name, 'index.js'),
+    bundle: true,
+    minify: true,
+    platform: 'node',
+    target: 'node22',
+    format: 'cjs',
+    // ES module entry points first, so esbuild can drop the commands and protocols a handler never uses.
+    mainFields: ['module', 'main'],
+    alias: { '@aws-sdk/credential-provider-node': join(root, 'lambda', 'bundling', 'lambda-credentials.ts') },
+    legalComments: 'none',
+    metafile: true,
+    logLevel: 'warning',
+  });
+  writeFileSync(join(root, 'assets', name, BUNDLED_PACKAGES), `${JSON.stringify(bundledPackages(result.metafile), null, 2)}\n`);
+}));
+
+/**
+ * Every npm package whose code is in a bundle, with its version and licence, from esbuild's
+ * metafile: what a software-composition scanner, or a user checking whether an SDK advisory applies
+ * to a deployed function, reads (the bundles are minified and carry no legal comments).
+ */
+function bundledPackages(metafile) {
+  const packages = {};
+  for (const input of Object.keys(metafile.inputs)) {
+    const at = input.lastIndexOf('node_modules/');
+    if (at < 0) continue;
+    const parts = input.slice(at + 'node_modules/'.length).split('/');
+    const packageName = parts[0].startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0];
+    if (packages[packageName]) continue;
+    const manifest = JSON.parse(readFileSync(join(root, input.slice(0, at), 'node_modules', packageName, 'package.json'), 'utf8'));
+    packages[packageName] = { version: manifest.version, license: manifest.license ?? 'UNKNOWN' };
+  }
+  return Object.fromEntries(Object.entries(packages).sort(([a], [b]) => a.localeCompare(b)));
+}

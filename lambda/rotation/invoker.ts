@@ -20,9 +20,10 @@ interface InvokeOutput {
 }
 
 /**
- * Calls Lambda with the AWS SDK v3 the Lambda Node.js runtime ships (`@aws-sdk/*` stays external in
- * every bundle). The module is loaded on first use, so the rotation of a `TokenIssuer.random()` token
- * never loads it; tests inject a fake {@link LambdaSdk} or a whole {@link LambdaInvoker}.
+ * Calls Lambda with the AWS SDK v3 client bundled into the rotation handler. It is required on first
+ * use — the bundle keeps it as a module initialised on that `require` — so the rotation of a
+ * `TokenIssuer.random()` token never initialises it at cold start; tests inject a fake
+ * {@link LambdaSdk} or a whole {@link LambdaInvoker}.
  */
 export class SdkLambdaInvoker implements LambdaInvoker {
   private client: { send(command: unknown): Promise<InvokeOutput> } | undefined;

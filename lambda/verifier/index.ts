@@ -15,7 +15,7 @@ const config = loadConfig(process.env[ENV.VERIFIER_CONFIG]);
  * A hung AWS call must end in a clean 503 well within the sender's own timeout (GitHub waits 10 s),
  * not in a Lambda timeout; the SDK's default of three attempts still applies. Current Smithy
  * handlers only throw on `requestTimeout` with `throwOnRequestTimeout`; `socketTimeout` (idle
- * socket) covers older handlers, such as the SDK a Lambda runtime may bundle.
+ * socket) covers older handlers too (the bundle carries its own SDK, but the setting costs nothing).
  */
 const clientOptions = {
   requestHandler: { connectionTimeout: 1000, requestTimeout: 2000, throwOnRequestTimeout: true, socketTimeout: 2000 },
@@ -28,5 +28,7 @@ export const handler = createVerifier(config, {
     console.log(JSON.stringify({ level: 'WARN', msg: 'signing secret entries dropped', count: dropped.length, dropped }));
   }),
   claims: new ClaimStore(new DynamoDBClient(clientOptions), config.tableName, config.retentionSeconds),
-  dispatcher: new Dispatcher(new SQSClient(clientOptions)),
+  // Every processor queue is in this function's region: send to the endpoint the client resolves
+  // (or that AWS_ENDPOINT_URL_SQS names), never to the host a queue URL happens to carry.
+  dispatcher: new Dispatcher(new SQSClient({ ...clientOptions, useQueueUrlAsEndpoint: false })),
 });

@@ -3,7 +3,9 @@ import {
   CreateSecretCommand, DescribeSecretCommand, GetSecretValueCommand, ListSecretVersionIdsCommand, PutSecretValueCommand,
   RotateSecretCommand, UntagResourceCommand, type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import type { SecretsManagerRotationEventStep } from 'aws-lambda';
+import * as path from 'node:path';
+import type { Context, SecretsManagerRotationEventStep } from 'aws-lambda';
+import { loadBundle } from '../../../local/lambda';
 import { IssuerError, RotationStateError, TokenTestFailedError } from '../../../lambda/rotation/errors';
 import { LambdaIssuer, RandomIssuer, type Issuer } from '../../../lambda/rotation/issuers';
 import type { LambdaInvoker } from '../../../lambda/rotation/invoker';
@@ -364,27 +366,27 @@ describe('the grace sweep', () => {
 });
 
 describe('the bundled handler (assets/rotation/index.js)', () => {
-  const saved = { ...process.env };
-  afterEach(() => {
-    process.env = { ...saved };
-  });
-
   test('rotates a secret end to end from its environment, and runs the sweep', async () => {
-    // GIVEN the bundle configured as the construct configures it, its SDK pointed at moto
+    // GIVEN the bundle configured as the construct configures it, its (bundled) SDK pointed at moto,
+    // loaded as a fresh module instance with that environment, as a new execution environment loads it
     const h = await harness();
-    process.env.HW_ROTATION_CONFIG = JSON.stringify(config(h.arn));
-    process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = process.env.HW_MOTO_ENDPOINT;
-    let bundle: { handler: (event: unknown) => Promise<unknown> } | undefined;
-    jest.isolateModules(() => {
-      bundle = require('../../../assets/rotation/index.js') as typeof bundle;
+    const handler = loadBundle({
+      file: path.join(__dirname, '..', '..', '..', 'assets', 'rotation', 'index.js'),
+      exportName: 'handler',
+      env: {
+        ...(process.env as Record<string, string>),
+        HW_ROTATION_CONFIG: JSON.stringify(config(h.arn)),
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: process.env.HW_MOTO_ENDPOINT ?? '',
+      },
     });
+    const invoke = (event: unknown) => handler(event, {} as Context);
     const token = randomUUID();
     // WHEN Secrets Manager calls the four steps
     for (const Step of ['createSecret', 'setSecret', 'testSecret', 'finishSecret']) {
-      await bundle?.handler({ Step, SecretId: h.arn, ClientRequestToken: token });
+      await invoke({ Step, SecretId: h.arn, ClientRequestToken: token });
     }
     // THEN
     expect(await stages(h)).toEqual({ [h.initialVersion]: ['AWSPREVIOUS'], [token]: ['AWSCURRENT'] });
-    expect(await bundle?.handler({ action: REVOKE_PREVIOUS_ACTION })).toEqual({ revoked: false, reason: 'in-grace' });
+    expect(await invoke({ action: REVOKE_PREVIOUS_ACTION })).toEqual({ revoked: false, reason: 'in-grace' });
   });
 });

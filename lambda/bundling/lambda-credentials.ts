@@ -1,0 +1,27 @@
+/**
+ * Stands in for `@aws-sdk/credential-provider-node` in the handler bundles (an esbuild alias,
+ * scripts/bundle-handlers.mjs): the credential chain as a Lambda function has it.
+ *
+ * Why not the SDK's default chain: it also carries the SSO, INI-profile, process, web-identity and
+ * login providers and the STS/SSO clients they call — about 135 KiB of a 410 KiB bundle, parsed at
+ * every cold start — and none of them can apply inside Lambda, which hands a function its role's
+ * credentials in environment variables (and, where a runtime serves them from a container
+ * endpoint instead, through `AWS_CONTAINER_CREDENTIALS_*`). Both of those are the SDK's own
+ * providers, in the order the default chain tries them; only the unreachable links are left out.
+ */
+import { fromEnv } from '@aws-sdk/credential-provider-env';
+import { fromHttp } from '@aws-sdk/credential-provider-http';
+import type { AwsCredentialIdentityProvider } from '@smithy/types';
+
+type ProviderInit = Parameters<typeof fromEnv>[0] & Parameters<typeof fromHttp>[0];
+
+const CONTAINER_CREDENTIAL_VARIABLES = ['AWS_CONTAINER_CREDENTIALS_FULL_URI', 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI'] as const;
+
+/** The SDK clients call this (as `credentialDefaultProvider`) once per client. */
+export function defaultProvider(init: ProviderInit = {}): AwsCredentialIdentityProvider {
+  return async (identityProperties) => {
+    if (process.env.AWS_ACCESS_KEY_ID && process.env.AWS_SECRET_ACCESS_KEY) return fromEnv(init)(identityProperties);
+    if (CONTAINER_CREDENTIAL_VARIABLES.some((name) => process.env[name])) return fromHttp(init)(identityProperties);
+    throw new Error('No credentials: a Lambda function gets them in AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or from AWS_CONTAINER_CREDENTIALS_*; neither is set');
+  };
+}

@@ -1,0 +1,47 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import * as path from 'node:path';
+
+/**
+ * The handler bundles the constructs deploy (`npm run build`, scripts/bundle-handlers.mjs): each is
+ * self-contained — the AWS SDK inside, nothing left for the Lambda runtime to provide — and says
+ * which packages it carries (README, "The bundled AWS SDK").
+ */
+const ROOT = path.join(__dirname, '..', '..');
+const SHIPPED = ['verifier', 'rotation'];
+const BUILTINS = new Set(builtinModules);
+
+function bundle(name: string): string {
+  return readFileSync(path.join(ROOT, 'assets', name, 'index.js'), 'utf8');
+}
+
+function manifest(name: string): Record<string, { version: string; license: string }> {
+  return JSON.parse(readFileSync(path.join(ROOT, 'assets', name, 'bundled-packages.json'), 'utf8')) as Record<string, { version: string; license: string }>;
+}
+
+describe.each(SHIPPED)('the %s bundle', (name) => {
+  test('requires nothing but Node built-ins: the AWS SDK and every other package are inside', () => {
+    const required = [...bundle(name).matchAll(/\brequire\("([^"]+)"\)/g)].map((match) => match[1]);
+    expect(required.length).toBeGreaterThan(0);
+    expect([...new Set(required.filter((id) => !id.startsWith('node:') && !BUILTINS.has(id)))]).toEqual([]);
+  });
+
+  test('does not carry the SDK\'s whole default credential chain (only environment and container credentials apply in Lambda)', () => {
+    const packages = Object.keys(manifest(name));
+    expect(packages).toEqual(expect.arrayContaining(['@aws-sdk/credential-provider-env', '@aws-sdk/credential-provider-http']));
+    for (const unreachable of ['@aws-sdk/credential-provider-node', '@aws-sdk/credential-provider-sso', '@aws-sdk/credential-provider-ini', '@aws-sdk/nested-clients']) {
+      expect(packages).not.toContain(unreachable);
+    }
+  });
+
+  test('lists every bundled package with the version installed here and its licence', () => {
+    const listed = manifest(name);
+    expect(Object.keys(listed)).toEqual(expect.arrayContaining(['@aws-sdk/client-secrets-manager', '@smithy/core']));
+    for (const [packageName, { version, license }] of Object.entries(listed)) {
+      const installed = path.join(ROOT, 'node_modules', packageName, 'package.json');
+      expect({ packageName, exists: existsSync(installed) }).toEqual({ packageName, exists: true });
+      expect({ packageName, version }).toEqual({ packageName, version: (JSON.parse(readFileSync(installed, 'utf8')) as { version: string }).version });
+      expect({ packageName, license }).toEqual({ packageName, license: expect.stringMatching(/^(Apache-2\.0|MIT|ISC|BSD-\d-Clause|0BSD)$/) });
+    }
+  });
+});
