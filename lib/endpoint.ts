@@ -23,7 +23,7 @@ import type { WebhookProvider } from './provider';
 import { cfnLintIgnore, checkovSkips } from './scanner-metadata';
 import type { IScopedToken } from './scoped-token';
 import { PropsValidator, ValidationError } from './validation';
-import { WebhookWaf, type WebhookWafOptions } from './waf';
+import { validateWafOptions, WebhookWaf, type WebhookWafOptions } from './waf';
 
 /** Stage throttling of the webhook API. */
 export interface EndpointThrottle {
@@ -612,6 +612,7 @@ function validateEndpointProps(props: HardenedWebhookEndpointProps): void {
   v.matches('messageGroupPath', props.messageGroupPath, /^[^.\s]+(?:\.[^.\s]+)*$/, 'a dot-separated JSON path such as "data.object.customer"');
   v.matches('publicUrl', props.publicUrl, /^https:\/\/[^\s]+$/, 'an https:// URL');
   validateEndpointAlarmOptions(v, props.alarms);
+  validateWafOptions(v, 'waf.', props.waf);
   v.throwIfInvalid();
 }
 

@@ -12,7 +12,7 @@ import {
 } from './monitoring';
 import { checkovSkips } from './scanner-metadata';
 import type { IScopedToken } from './scoped-token';
-import { PropsValidator, ValidationError } from './validation';
+import { PropsValidator } from './validation';
 
 /** Options of `HardenedWebhookEndpoint.addProcessor`. */
 export interface ProcessorOptions {
@@ -127,7 +127,9 @@ export class WebhookProcessor extends Construct {
 
   public constructor(scope: Construct, id: string, props: WebhookProcessorProps) {
     super(scope, id);
-    validateProcessorOptions(props);
+    // Only a lambda.Function's timeout is known; the visibility timeout is checked against it.
+    const knownTimeout = props.handler instanceof lambda.Function ? props.handler.timeout ?? LAMBDA_DEFAULT_TIMEOUT : undefined;
+    validateProcessorOptions(props, knownTimeout);
     this.name = props.name;
     this.endpointName = props.endpointName;
     this.handler = props.handler;
@@ -137,8 +139,8 @@ export class WebhookProcessor extends Construct {
     const encryption = props.encryptionKey
       ? { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: props.encryptionKey }
       : { encryption: sqs.QueueEncryption.SQS_MANAGED };
-    const functionTimeout = props.handler instanceof lambda.Function ? props.handler.timeout ?? LAMBDA_DEFAULT_TIMEOUT : DEFAULT_FUNCTION_TIMEOUT;
-    if (props.handler instanceof lambda.Function) checkVisibilityTimeout(this, props.visibilityTimeout, functionTimeout);
+    const functionTimeout = knownTimeout ?? DEFAULT_FUNCTION_TIMEOUT;
+    if (knownTimeout) warnOnShortVisibilityTimeout(this, props.visibilityTimeout, knownTimeout);
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       fifo: true,
@@ -345,25 +347,29 @@ export function grantKeyThroughService(
  * A message must stay invisible for as long as an invocation may still be working on it: with a
  * visibility timeout shorter than the function timeout, SQS hands a message that is still being
  * processed to a second invocation, which then waits on the first one's idempotency lease and burns
- * a receive. AWS recommends six times the function timeout (retries within one batch, and the event
- * source mapping's own polling), so anything less is warned about.
+ * a receive (refused, {@link validateProcessorOptions}). AWS recommends six times the function
+ * timeout (retries within one batch, and the event source mapping's own polling), so anything less
+ * is warned about.
  */
-function checkVisibilityTimeout(scope: Construct, visibilityTimeout: Duration | undefined, functionTimeout: Duration): void {
-  if (visibilityTimeout === undefined || Token.isUnresolved(visibilityTimeout.toSeconds()) || Token.isUnresolved(functionTimeout.toSeconds())) return;
-  const visible = visibilityTimeout.toSeconds();
-  const timeout = functionTimeout.toSeconds();
-  if (visible < timeout) {
-    throw new ValidationError('addProcessor', [
-      `visibilityTimeout must be at least the function's timeout (${timeout} s); got ${visible} s: a message still being processed would be handed to a second invocation`,
-    ]);
-  }
-  if (visible < 6 * timeout) {
-    Annotations.of(scope).addWarningV2('hardened-webhooks:visibilityTimeout', `visibilityTimeout is ${visible} s, less than six times the function's timeout (${6 * timeout} s) that AWS recommends for an SQS event source; a slow batch may be delivered again while it runs.`);
-  }
+function warnOnShortVisibilityTimeout(scope: Construct, visibilityTimeout: Duration | undefined, functionTimeout: Duration): void {
+  const seconds = knownSeconds(visibilityTimeout, functionTimeout);
+  if (!seconds || seconds.visible < seconds.timeout || seconds.visible >= 6 * seconds.timeout) return;
+  Annotations.of(scope).addWarningV2('hardened-webhooks:visibilityTimeout', `visibilityTimeout is ${seconds.visible} s, less than six times the function's timeout (${6 * seconds.timeout} s) that AWS recommends for an SQS event source; a slow batch may be delivered again while it runs.`);
 }
 
-function validateProcessorOptions(props: ProcessorOptions): void {
+function knownSeconds(visibilityTimeout: Duration | undefined, functionTimeout: Duration | undefined): { visible: number; timeout: number } | undefined {
+  if (visibilityTimeout === undefined || functionTimeout === undefined) return undefined;
+  if (Token.isUnresolved(visibilityTimeout.toSeconds()) || Token.isUnresolved(functionTimeout.toSeconds())) return undefined;
+  return { visible: visibilityTimeout.toSeconds(), timeout: functionTimeout.toSeconds() };
+}
+
+function validateProcessorOptions(props: ProcessorOptions, functionTimeout: Duration | undefined): void {
   const v = new PropsValidator('addProcessor');
+  const seconds = knownSeconds(props.visibilityTimeout, functionTimeout);
+  if (seconds) {
+    v.check(seconds.visible >= seconds.timeout,
+      `visibilityTimeout must be at least the function's timeout (${seconds.timeout} s); got ${seconds.visible} s: a message still being processed would be handed to a second invocation`);
+  }
   v.matches('name', props.name, NAME, 'letters, digits and hyphens, starting with a letter, at most 40 characters');
   v.range('batchSize', props.batchSize, 1, 10).integer('batchSize', props.batchSize);
   v.range('maxConcurrency', props.maxConcurrency, 2, 1000).integer('maxConcurrency', props.maxConcurrency);

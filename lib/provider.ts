@@ -125,12 +125,16 @@ export interface HmacProviderOptions {
 const PLACEHOLDER = /\{[A-Za-z_][A-Za-z0-9_]*\}/g;
 
 /** Refuses `signedContent` layouts that leave the body or the timestamp unsigned. */
+/** RFC 9110's `token`: the characters a header field name may have. */
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
 function validateHmacLayout(options: HmacProviderOptions): void {
   const v = new PropsValidator('WebhookProvider.hmac');
   const { signedContent, timestampHeader } = options;
-  if (timestampHeader !== undefined && !Token.isUnresolved(timestampHeader)) {
-    v.check(timestampHeader.trim().length > 0, `timestampHeader must be a header name; got ${JSON.stringify(timestampHeader)}`);
-  }
+  // API Gateway requires these headers by name: an empty or malformed name would synthesize a
+  // request parameter no request can carry, or none at all.
+  v.matches('signatureHeader', options.signatureHeader, HEADER_NAME, 'an HTTP header name (letters, digits and !#$%&\'*+-.^_`|~)');
+  v.matches('timestampHeader', timestampHeader, HEADER_NAME, 'an HTTP header name (letters, digits and !#$%&\'*+-.^_`|~)');
   if (signedContent !== undefined && !Token.isUnresolved(signedContent)) {
     const layout = JSON.stringify(signedContent);
     const bodies = signedContent.split('{body}').length - 1;

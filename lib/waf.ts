@@ -1,4 +1,4 @@
-import { Duration, Fn, Stack, ArnFormat } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Fn, Stack, Token } from 'aws-cdk-lib';
 import type * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
@@ -187,8 +187,17 @@ function visibility(metricName: string): wafv2.CfnWebACL.VisibilityConfigPropert
 
 function validateWafProps(props: WebhookWafProps): void {
   const v = new PropsValidator('WebhookWaf');
-  v.range('rateLimit', props.rateLimit, 10, 2_000_000_000).integer('rateLimit', props.rateLimit);
-  const window = props.rateLimitWindow?.toSeconds();
-  if (window !== undefined) v.check(WINDOWS_SECONDS.includes(window), `rateLimitWindow must be 1, 2, 5 or 10 minutes; got ${window} s`);
+  validateWafOptions(v, '', props);
   v.throwIfInvalid();
+}
+
+/**
+ * Adds the problems of WAF options to a validator, each prop named with `prefix` (`waf.` when the
+ * endpoint checks its `waf` prop, so they are listed with the endpoint's other problems at once).
+ */
+export function validateWafOptions(v: PropsValidator, prefix: string, options: WebhookWafOptions | undefined): void {
+  if (!options) return;
+  v.range(`${prefix}rateLimit`, options.rateLimit, 10, 2_000_000_000).integer(`${prefix}rateLimit`, options.rateLimit);
+  const window = options.rateLimitWindow?.toSeconds();
+  if (window !== undefined && !Token.isUnresolved(window)) v.check(WINDOWS_SECONDS.includes(window), `${prefix}rateLimitWindow must be 1, 2, 5 or 10 minutes; got ${window} s`);
 }

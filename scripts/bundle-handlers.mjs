@@ -2,7 +2,7 @@
 // lambda.Code.fromAsset and need neither esbuild nor Docker at synth; the output is deterministic,
 // so asset hashes are the same on every machine.
 import { build } from 'esbuild';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -22,8 +22,9 @@ export const HANDLERS = {
   'example/audit': 'bin/processors/audit.ts',
 };
 
-/** Beside each bundle: the packages inside it (see {@link bundledPackages}). */
+/** Beside each bundle: the packages inside it (see {@link bundledPackages}), and their licences. */
 export const BUNDLED_PACKAGES = 'bundled-packages.json';
+export const THIRD_PARTY_LICENSES = 'THIRD-PARTY-LICENSES.txt';
 
 const extra = JSON.parse(process.env.HW_EXTRA_HANDLERS ?? '{}');
 
@@ -44,24 +45,46 @@ await Promise.all(Object.entries({ ...HANDLERS, ...extra }).map(async ([name, en
     metafile: true,
     logLevel: 'warning',
   });
-  writeFileSync(join(root, 'assets', name, BUNDLED_PACKAGES), `${JSON.stringify(bundledPackages(result.metafile), null, 2)}\n`);
+  const packages = bundledPackages(result.metafile);
+  writeFileSync(join(root, 'assets', name, BUNDLED_PACKAGES), `${JSON.stringify(Object.fromEntries(packages.map(({ name: packageName, version, license }) => [packageName, { version, license }])), null, 2)}\n`);
+  writeFileSync(join(root, 'assets', name, THIRD_PARTY_LICENSES), licenceTexts(packages));
 }));
 
 /**
- * Every npm package whose code is in a bundle, with its version and licence, from esbuild's
- * metafile: what a software-composition scanner, or a user checking whether an SDK advisory applies
- * to a deployed function, reads (the bundles are minified and carry no legal comments).
+ * Every npm package whose code is in a bundle — an input that contributed bytes to the output, not
+ * merely one esbuild read — with its version and licence, from esbuild's metafile: what a
+ * software-composition scanner, or a user checking whether an SDK advisory applies to a deployed
+ * function, reads (the bundles are minified and carry no legal comments).
  */
 function bundledPackages(metafile) {
-  const packages = {};
-  for (const input of Object.keys(metafile.inputs)) {
-    const at = input.lastIndexOf('node_modules/');
-    if (at < 0) continue;
-    const parts = input.slice(at + 'node_modules/'.length).split('/');
-    const packageName = parts[0].startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0];
-    if (packages[packageName]) continue;
-    const manifest = JSON.parse(readFileSync(join(root, input.slice(0, at), 'node_modules', packageName, 'package.json'), 'utf8'));
-    packages[packageName] = { version: manifest.version, license: manifest.license ?? 'UNKNOWN' };
+  const packages = new Map();
+  for (const [output, { inputs }] of Object.entries(metafile.outputs)) {
+    if (!output.endsWith('.js')) continue;
+    for (const [input, { bytesInOutput }] of Object.entries(inputs)) {
+      const at = input.lastIndexOf('node_modules/');
+      if (at < 0 || bytesInOutput === 0) continue;
+      const parts = input.slice(at + 'node_modules/'.length).split('/');
+      const packageName = parts[0].startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0];
+      if (packages.has(packageName)) continue;
+      const dir = join(root, input.slice(0, at), 'node_modules', packageName);
+      const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+      packages.set(packageName, { name: packageName, version: manifest.version, license: manifest.license ?? 'UNKNOWN', dir });
+    }
   }
-  return Object.fromEntries(Object.entries(packages).sort(([a], [b]) => a.localeCompare(b)));
+  return [...packages.values()].sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/**
+ * The licence text of every bundled package, as its licence asks to be kept with copies (MIT's
+ * copyright notice among them): minifying drops the notices from the code itself. Packages whose
+ * licence files are identical (the AWS SDK's Apache-2.0 text) share one copy.
+ */
+function licenceTexts(packages) {
+  const byText = new Map();
+  for (const { name, version, license, dir } of packages) {
+    const file = readdirSync(dir).find((entry) => /^(licen[sc]e|copying)(\.(md|txt))?$/i.test(entry));
+    const text = file ? readFileSync(join(dir, file), 'utf8').trim() : `(no licence file in the package; its package.json says ${license})`;
+    byText.set(text, [...(byText.get(text) ?? []), `${name}@${version} (${license})`]);
+  }
+  return [...byText].map(([text, names]) => `${names.join('\n')}\n\n${text}\n`).join(`\n${'-'.repeat(72)}\n\n`);
 }

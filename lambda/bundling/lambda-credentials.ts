@@ -11,17 +11,43 @@
  */
 import { fromEnv } from '@aws-sdk/credential-provider-env';
 import { fromHttp } from '@aws-sdk/credential-provider-http';
-import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 
 type ProviderInit = Parameters<typeof fromEnv>[0] & Parameters<typeof fromHttp>[0];
 
 const CONTAINER_CREDENTIAL_VARIABLES = ['AWS_CONTAINER_CREDENTIALS_FULL_URI', 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI'] as const;
 
-/** The SDK clients call this (as `credentialDefaultProvider`) once per client. */
-export function defaultProvider(init: ProviderInit = {}): AwsCredentialIdentityProvider {
-  return async (identityProperties) => {
-    if (process.env.AWS_ACCESS_KEY_ID && process.env.AWS_SECRET_ACCESS_KEY) return fromEnv(init)(identityProperties);
-    if (CONTAINER_CREDENTIAL_VARIABLES.some((name) => process.env[name])) return fromHttp(init)(identityProperties);
-    throw new Error('No credentials: a Lambda function gets them in AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or from AWS_CONTAINER_CREDENTIALS_*; neither is set');
+/** Credentials are fetched again this long before they expire, as the SDK's default chain does. */
+export const REFRESH_BEFORE_EXPIRY_MS = 5 * 60 * 1000;
+
+/**
+ * The SDK clients call this (as `credentialDefaultProvider`) once per client. The provider it
+ * returns resolves once and serves that answer until shortly before it expires (never, for
+ * environment credentials): the SDK asks for credentials on every call, and a container endpoint
+ * must not be asked that often. Concurrent callers share one fetch; a failed fetch is not kept.
+ */
+export function defaultProvider(init: ProviderInit = {}, now: () => number = Date.now): AwsCredentialIdentityProvider {
+  let pending: Promise<AwsCredentialIdentity> | undefined;
+  return async () => {
+    if (pending) {
+      const credentials = await pending.catch(() => undefined);
+      if (credentials && !expiresSoon(credentials, now())) return credentials;
+      pending = undefined;
+    }
+    const fetching = (pending ??= resolveCredentials(init));
+    return fetching.catch((error: unknown) => {
+      if (pending === fetching) pending = undefined;
+      throw error;
+    });
   };
+}
+
+function resolveCredentials(init: ProviderInit): Promise<AwsCredentialIdentity> {
+  if (process.env.AWS_ACCESS_KEY_ID && process.env.AWS_SECRET_ACCESS_KEY) return fromEnv(init)();
+  if (CONTAINER_CREDENTIAL_VARIABLES.some((name) => process.env[name])) return fromHttp(init)();
+  return Promise.reject(new Error('No credentials: a Lambda function gets them in AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or from AWS_CONTAINER_CREDENTIALS_*; neither is set'));
+}
+
+function expiresSoon(credentials: AwsCredentialIdentity, at: number): boolean {
+  return credentials.expiration !== undefined && credentials.expiration.getTime() - REFRESH_BEFORE_EXPIRY_MS <= at;
 }

@@ -293,6 +293,13 @@ describe('HardenedWebhookEndpoint: prop validation names the prop and the bad va
     expect(() => endpoint.addProcessor(placeholderFunction(stack, 'Fn'), options)).toThrow(message);
   });
 
+  test('a visibilityTimeout shorter than the function timeout is listed with the other problems, all at once', () => {
+    const { stack, endpoint } = endpointStack({ provider });
+    const fn = new lambda.Function(stack, 'Slow', { runtime: lambda.Runtime.NODEJS_24_X, handler: 'index.handler', code: lambda.Code.fromInline('x'), timeout: Duration.minutes(5) });
+    expect(() => endpoint.addProcessor(fn, { name: 'slow', visibilityTimeout: Duration.seconds(10), batchSize: 20 }))
+      .toThrow(/visibilityTimeout must be at least the function's timeout \(300 s\); got 10 s[\s\S]*batchSize must be between 1 and 10; got 20|batchSize must be between 1 and 10; got 20[\s\S]*visibilityTimeout must be at least the function's timeout \(300 s\); got 10 s/);
+  });
+
   test('visibilityTimeout shorter than the function timeout is refused; below six times it, synth warns', () => {
     const { stack, endpoint } = endpointStack({ provider });
     const fn = (id: string) => new lambda.Function(stack, id, { runtime: lambda.Runtime.NODEJS_24_X, handler: 'index.handler', code: lambda.Code.fromInline('x'), timeout: Duration.seconds(30) });

@@ -75,7 +75,17 @@ describe('WebhookProvider.hmac: the signed-content layout is checked at synth', 
     [
       'an empty timestamp header: the window would silently be off',
       { timestampHeader: '', signedContent: '{timestamp}.{body}' },
-      /timestampHeader must be a header name; got ""/,
+      /timestampHeader must be an HTTP header name .*; got ""/,
+    ],
+    [
+      'an empty signature header: API Gateway would require a nameless header',
+      { signatureHeader: '' },
+      /signatureHeader must be an HTTP header name .*; got ""/,
+    ],
+    [
+      'a signature header name no request can carry',
+      { signatureHeader: 'X Signature' },
+      /signatureHeader must be an HTTP header name .*; got "X Signature"/,
     ],
     [
       'a placeholder the verifier does not fill (an event ID header is not signed)',

@@ -175,6 +175,12 @@ describe('HardenedWebhookEndpoint: waf', () => {
     return { hooks, t: Template.fromStack(stack) };
   }
 
+  test('the endpoint lists its waf options\' problems as waf.*, with its other problems, at once', () => {
+    const stack = new Stack(new App(), 'EndpointWafInvalid');
+    expect(() => new HardenedWebhookEndpoint(stack, 'Hooks', { provider: WebhookProvider.stripe(), path: '/leading', waf: { rateLimit: 1, rateLimitWindow: Duration.minutes(3) } }))
+      .toThrow(/^HardenedWebhookEndpoint: invalid props:\n- path must be [^\n]*\n- waf\.rateLimit must be between 10 and 2000000000; got 1\n- waf\.rateLimitWindow must be 1, 2, 5 or 10 minutes; got 180 s$/);
+  });
+
   test('no web ACL unless asked for', () => {
     const { hooks, t } = endpoint();
     t.resourceCountIs('AWS::WAFv2::WebACL', 0);

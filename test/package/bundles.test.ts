@@ -34,6 +34,13 @@ describe.each(SHIPPED)('the %s bundle', (name) => {
     }
   });
 
+  test('ships the licence text of every bundled package beside it (minifying dropped the notices from the code)', () => {
+    const licences = readFileSync(path.join(ROOT, 'assets', name, 'THIRD-PARTY-LICENSES.txt'), 'utf8');
+    for (const [packageName, { version }] of Object.entries(manifest(name))) expect(licences).toContain(`${packageName}@${version} (`);
+    expect(licences).toMatch(/Apache License\s+Version 2\.0/);
+    if (manifest(name).mnemonist) expect(licences).toMatch(/Permission is hereby granted, free of charge/);
+  });
+
   test('lists every bundled package with the version installed here and its licence', () => {
     const listed = manifest(name);
     expect(Object.keys(listed)).toEqual(expect.arrayContaining(['@aws-sdk/client-secrets-manager', '@smithy/core']));

@@ -96,11 +96,13 @@ function templateResources(cdkOut: string): CfnResource[] {
   return templates.flatMap((file) => Object.values((JSON.parse(readFileSync(path.join(cdkOut, file), 'utf8')) as { Resources: Record<string, CfnResource> }).Resources));
 }
 
-const RESOLUTIONS = [
+const RESOLUTIONS: ReadonlyArray<{ name: string; module: string; moduleResolution: string; lib?: readonly string[] }> = [
   { name: 'node10 (module commonjs)', module: 'commonjs', moduleResolution: 'node10' },
+  // Older `cdk init` apps: the DOM lib beside Node's types, where `fetch` takes only DOM body types.
+  { name: 'node10 with lib es2020 + dom (older cdk init)', module: 'commonjs', moduleResolution: 'node10', lib: ['es2020', 'dom'] },
   { name: 'node16', module: 'node16', moduleResolution: 'node16' },
   { name: 'bundler (module esnext)', module: 'esnext', moduleResolution: 'bundler' },
-] as const;
+];
 
 describe('the packages as a user installs them, and the README as a user copies it', () => {
   const blocks = readmeBlocks(README);
@@ -206,11 +208,11 @@ describe('the packages as a user installs them, and the README as a user copies 
     });
   });
 
-  test.each(RESOLUTIONS)('every README block compiles with module resolution $name, skipLibCheck off, strict, and the packages\' types are real (not any)', ({ module, moduleResolution }) => {
-    const tsconfig = `tsconfig.${moduleResolution}.json`;
+  test.each(RESOLUTIONS)('every README block compiles with module resolution $name, skipLibCheck off, strict, and the packages\' types are real (not any)', ({ module, moduleResolution, lib }) => {
+    const tsconfig = `tsconfig.${moduleResolution}${lib ? `.${lib.join('-')}` : ''}.json`;
     writeFileSync(path.join(app, tsconfig), JSON.stringify({
       compilerOptions: {
-        target: 'ES2022', lib: ['ES2022'], module, moduleResolution, strict: true, skipLibCheck: false, noEmit: true, types: ['node'], esModuleInterop: true,
+        target: 'ES2022', lib: lib ?? ['ES2022'], module, moduleResolution, strict: true, skipLibCheck: false, noEmit: true, types: ['node'], esModuleInterop: true,
         // The README shows fragments of one app: a name declared in one block and used in another is fine.
         isolatedModules: false,
       },
