@@ -43,7 +43,7 @@ export async function compileVerifierLib({ verifyOnly = false } = {}) {
     stdin: {
       contents: `export { schemeById } from './lambda/verifier/schemes';
 export { toInboundRequest } from './lambda/verifier/http';
-export { parseForm } from './lambda/verifier/payload';
+export { decodeForm } from './lambda/verifier/payload';
 export { apiGatewayEvent } from './test/support/requests';`,
       resolveDir: ROOT,
       loader: 'ts',

@@ -18,12 +18,30 @@ export function toInboundRequest(event: APIGatewayProxyEvent, publicUrl?: string
     headerNames: [...headers.keys()],
     url: publicUrl ? withQuery(publicUrl, event) : reconstructUrl(event, headers),
     header(name: string): string | undefined {
-      const values = headers.get(name.toLowerCase());
+      const values = headers.get(lowerCaseName(name));
       if (values === undefined) return undefined;
-      if (values.some((value) => value !== values[0])) throw new ConflictingHeaderError(name);
+      if (values.length > 1 && values.some((value) => value !== values[0])) throw new ConflictingHeaderError(name);
       return values[0];
     },
   };
+}
+
+/** At most this many header names are kept lower-cased; past it the memo starts over. */
+const MAX_MEMOISED_NAMES = 256;
+const lowerCaseNames = new Map<string, string>();
+
+/**
+ * A header name in lower case, memoised: schemes look up the same few names (from their code and
+ * configuration) on every request, and lower-casing a mixed-case name allocates a new string each time.
+ */
+export function lowerCaseName(name: string): string {
+  let lower = lowerCaseNames.get(name);
+  if (lower === undefined) {
+    if (lowerCaseNames.size >= MAX_MEMOISED_NAMES) lowerCaseNames.clear();
+    lower = name.toLowerCase();
+    lowerCaseNames.set(name, lower);
+  }
+  return lower;
 }
 
 function decodeBody(event: APIGatewayProxyEvent): Buffer {

@@ -83,9 +83,12 @@ function parseFormPayload(body: Buffer) {
   return parseJsonBody(Buffer.from(values[0], 'utf8'));
 }
 
-function readSignature(header: string | undefined, algorithm: HmacAlgorithm): { algorithm: HmacAlgorithm; digest?: Buffer } | undefined {
+type GitHubAlgorithm = Extract<HmacAlgorithm, 'sha1' | 'sha256'>;
+const SIGNATURE_PREFIX: Readonly<Record<GitHubAlgorithm, string>> = { sha1: 'sha1=', sha256: 'sha256=' };
+
+function readSignature(header: string | undefined, algorithm: GitHubAlgorithm): { algorithm: GitHubAlgorithm; digest?: Buffer } | undefined {
   if (header === undefined) return undefined;
-  const prefix = `${algorithm}=`;
+  const prefix = SIGNATURE_PREFIX[algorithm];
   const digest = header.startsWith(prefix) ? decodeHex(header.slice(prefix.length)) : undefined;
   const size = algorithm === 'sha1' ? 20 : 32;
   return { algorithm, digest: digest?.length === size ? digest : undefined };

@@ -1,5 +1,6 @@
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import { ERROR_CODES } from '../../shared/contract';
-import { anyMatches, decodeBase64, hmac, isRejection, reject, verifySecondsTimestamp } from '../crypto';
+import { anyMatches, cachedKeyParser, decodeBase64, hmac, isRejection, reject, verifySecondsTimestamp } from '../crypto';
 import { parseJsonBody, readString } from '../payload';
 import type { InboundRequest, SignatureScheme, Verdict, VerificationContext } from './types';
 
@@ -16,6 +17,12 @@ export interface StandardWebhooksOptions {
 }
 
 const SECRET_PREFIX = 'whsec_';
+
+/** The three header names of each family, spelled once rather than on every request. */
+const HEADER_NAMES = {
+  webhook: { id: 'webhook-id', timestamp: 'webhook-timestamp', signature: 'webhook-signature' },
+  svix: { id: 'svix-id', timestamp: 'svix-timestamp', signature: 'svix-signature' },
+} as const;
 
 function standardWebhooks(id: string, defaultPrefix: StandardWebhooksHeaderPrefix): SignatureScheme<StandardWebhooksOptions> {
   return {
@@ -41,32 +48,28 @@ export const standardWebhooksScheme: SignatureScheme<StandardWebhooksOptions> = 
 export const svixScheme: SignatureScheme<StandardWebhooksOptions> = standardWebhooks('svix', 'svix');
 
 function verify(request: InboundRequest, context: VerificationContext, configured: StandardWebhooksHeaderPrefix): Verdict {
-  const prefix = configured !== 'either' ? configured : request.header('svix-signature') !== undefined ? 'svix' : 'webhook';
-  const header = request.header(`${prefix}-signature`);
+  const prefix = configured !== 'either' ? configured : request.header(HEADER_NAMES.svix.signature) !== undefined ? 'svix' : 'webhook';
+  const names = HEADER_NAMES[prefix];
+  const header = request.header(names.signature);
   if (header === undefined) {
-    const names = configured === 'either' ? 'webhook-signature or svix-signature' : `${prefix}-signature`;
-    return reject(401, ERROR_CODES.MISSING_SIGNATURE, `missing ${names} header`);
+    const missing = configured === 'either' ? 'webhook-signature or svix-signature' : names.signature;
+    return reject(401, ERROR_CODES.MISSING_SIGNATURE, `missing ${missing} header`);
   }
-  const messageId = request.header(`${prefix}-id`);
-  if (!messageId) return reject(401, ERROR_CODES.MISSING_HEADER, `missing ${prefix}-id header (it is part of the signed content)`);
+  const messageId = request.header(names.id);
+  if (!messageId) return reject(401, ERROR_CODES.MISSING_HEADER, `missing ${names.id} header (it is part of the signed content)`);
 
-  const signatures: Buffer[] = [];
-  for (const entry of header.split(' ')) {
-    const comma = entry.indexOf(',');
-    if (comma < 0 || entry.slice(0, comma) !== 'v1') continue;
-    const digest = decodeBase64(entry.slice(comma + 1));
-    if (digest?.length === 32) signatures.push(digest);
-  }
-  if (signatures.length === 0) return reject(401, ERROR_CODES.MALFORMED_SIGNATURE, `${prefix}-signature carries no well-formed v1 signature`);
+  const signatures = v1Signatures(header);
+  if (signatures.length === 0) return reject(401, ERROR_CODES.MALFORMED_SIGNATURE, `${names.signature} carries no well-formed v1 signature`);
 
-  const rawTimestamp = request.header(`${prefix}-timestamp`);
+  const rawTimestamp = request.header(names.timestamp);
   const timestamp = verifySecondsTimestamp(rawTimestamp, context.nowMs, context.toleranceSeconds);
   if (isRejection(timestamp)) return timestamp;
 
   // An undecodable secret is a configuration mistake; it can verify nothing, so it is skipped.
-  const keys = context.secrets.map(decodeSecret).filter((key): key is Buffer => key !== undefined);
+  const keys = context.secrets.map(secretKey).filter((key): key is KeyObject => key !== undefined);
   if (keys.length === 0) return reject(401, ERROR_CODES.BAD_SIGNATURE, 'no configured secret is a whsec_<base64> key');
-  const expected = keys.map((key) => hmac('sha256', key, `${messageId}.${rawTimestamp}.`, request.body));
+  const signedPrefix = `${messageId}.${rawTimestamp}.`;
+  const expected = keys.map((key) => hmac('sha256', key, signedPrefix, request.body));
   if (!anyMatches(expected, signatures)) return reject(401, ERROR_CODES.BAD_SIGNATURE, 'no v1 signature matches');
 
   const parsed = parseJsonBody(request.body);
@@ -74,8 +77,27 @@ function verify(request: InboundRequest, context: VerificationContext, configure
   return { ok: true, event: { id: messageId, type: readString(parsed.value, 'type'), payload: parsed.value } };
 }
 
-/** The key is the base64 payload of the secret, with or without the `whsec_` prefix (as the libraries do). */
-function decodeSecret(secret: string): Buffer | undefined {
-  const key = decodeBase64(secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret);
-  return key && key.length > 0 ? key : undefined;
+/** Every well-formed `v1,<base64 of 32 bytes>` entry of a space-separated signature header. */
+function v1Signatures(header: string): Buffer[] {
+  const signatures: Buffer[] = [];
+  // Walks the entries in place rather than splitting the header: this runs on every request.
+  for (let start = 0; start < header.length;) {
+    const space = header.indexOf(' ', start);
+    const end = space < 0 ? header.length : space;
+    if (header.startsWith('v1,', start)) {
+      const digest = decodeBase64(header.slice(start + 3, end));
+      if (digest?.length === 32) signatures.push(digest);
+    }
+    start = end + 1;
+  }
+  return signatures;
 }
+
+/**
+ * The key is the base64 payload of the secret, with or without the `whsec_` prefix (as the libraries
+ * do); decoded once per secret, not on every request.
+ */
+const secretKey = cachedKeyParser((secret) => {
+  const key = decodeBase64(secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret);
+  return key && key.length > 0 ? createSecretKey(key) : undefined;
+});

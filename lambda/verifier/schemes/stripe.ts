@@ -26,7 +26,8 @@ export const stripeScheme: SignatureScheme<StripeOptions> = {
     const timestamp = verifySecondsTimestamp(parsedHeader.timestamp, context.nowMs, context.toleranceSeconds);
     if (isRejection(timestamp)) return timestamp;
 
-    const expected = context.secrets.map((secret) => hmac('sha256', secret, `${parsedHeader.timestamp}.`, request.body));
+    const signedPrefix = `${parsedHeader.timestamp}.`;
+    const expected = context.secrets.map((secret) => hmac('sha256', secret, signedPrefix, request.body));
     if (!anyMatches(expected, parsedHeader.digests)) return reject(401, ERROR_CODES.BAD_SIGNATURE, 'no v1 signature matches');
 
     return jsonEvent(request.body, { id: 'id', type: 'type', groupKey: ['data.object.customer', 'account'] });

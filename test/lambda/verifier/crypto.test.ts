@@ -1,7 +1,7 @@
-import { createHmac, createSecretKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { createHash, createHmac, createSecretKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import {
   anyKeyVerifies, anyMatches, cachedKeyParser, checkWindow, constantTimeEqual, decodeBase64, decodeBase64Loose, decodeHex,
-  hmac, isRejection, parseEpoch, parseTimestampedDigests, reject, verifySecondsTimestamp, verifyV0Signature,
+  hmac, hmacKey, isRejection, ONE_SHOT_COPY_LIMIT, parseEpoch, parseTimestampedDigests, reject, signedContentKey, verifySecondsTimestamp, verifyV0Signature,
 } from '../../../lambda/verifier/crypto';
 import { context, inbound } from '../../support/requests';
 
@@ -16,6 +16,41 @@ describe('hmac', () => {
     const expected = '5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843';
     expect(hmac('sha256', 'Jefe', 'what do ya want for nothing?').toString('hex')).toBe(expected);
     expect(hmac('sha256', Buffer.from('Jefe'), 'what do ', Buffer.from('ya want'), ' for nothing?').toString('hex')).toBe(expected);
+  });
+});
+
+describe('hmacKey', () => {
+  test('is the secret\'s UTF-8 bytes as a KeyObject, built once per secret', () => {
+    const key = hmacKey('sécret-a');
+    expect(key.export()).toEqual(Buffer.from('sécret-a', 'utf8'));
+    expect(hmacKey('sécret-a')).toBe(key);
+    expect(hmacKey('sécret-b')).not.toBe(key);
+  });
+
+  test('a string key, its KeyObject and its bytes give the HMAC createHmac gives for the string', () => {
+    const expected = createHmac('sha1', 'sécret').update('a').update('b').digest();
+    expect(hmac('sha1', 'sécret', 'a', Buffer.from('b'))).toEqual(expected);
+    expect(hmac('sha1', hmacKey('sécret'), 'ab')).toEqual(expected);
+    expect(hmac('sha1', Buffer.from('sécret', 'utf8'), 'ab')).toEqual(expected);
+  });
+});
+
+describe('signedContentKey', () => {
+  const reference = (...parts: (string | Buffer)[]) => parts.reduce((hash, part) => hash.update(part), createHash('sha256')).digest('hex');
+
+  test.each([
+    ['one part', ['the body']],
+    ['several parts, strings and bytes, multi-byte UTF-8 among them', ['1700000000.', Buffer.from('é☕'), 'tail é']],
+    ['no parts', []],
+    ['parts of exactly the copy limit in all', ['x', Buffer.alloc(ONE_SHOT_COPY_LIMIT - 1, 7)]],
+    ['parts one byte over the copy limit', ['xy', Buffer.alloc(ONE_SHOT_COPY_LIMIT - 1, 7)]],
+  ])('is the SHA-256 (hex) of %s, concatenated', (_case, parts) => {
+    expect(signedContentKey(...parts)).toBe(reference(...parts));
+  });
+
+  test('every split of the same bytes gives the same key', () => {
+    expect(signedContentKey('ab', 'c')).toBe(signedContentKey('a', 'bc'));
+    expect(signedContentKey('abc')).toBe(signedContentKey('a', Buffer.from('b'), 'c'));
   });
 });
 
@@ -240,6 +275,15 @@ describe('parseTimestampedDigests', () => {
     expect(parse(header)).toEqual({ timestamp: String(NOW_S), digests: [Buffer.alloc(32, 1)] });
   });
 
+  test('reads the last element up to the end of the header, and a value may contain "="', () => {
+    expect(parse(`v1=${hex32(1)},t=${NOW_S}`)).toEqual({ timestamp: String(NOW_S), digests: [Buffer.alloc(32, 1)] });
+    expect(parse(`t=1=2,v1=${hex32(1)}`)).toEqual({ timestamp: '1=2', digests: [Buffer.alloc(32, 1)] });
+  });
+
+  test('a separator of several characters is one separator', () => {
+    expect(parseTimestampedDigests(`t=1, v1=${hex32(1)}`, 'X', { separator: ', ', timestampKey: 't', signatureKey: 'v1' })).toEqual({ timestamp: '1', digests: [Buffer.alloc(32, 1)] });
+  });
+
   test('uses the layout given (Paddle: ";", ts, h1)', () => {
     expect(parseTimestampedDigests(`ts=${NOW_S};h1=${hex32(1)}`, 'Paddle-Signature', paddle)).toEqual({
       timestamp: String(NOW_S), digests: [Buffer.alloc(32, 1)],
@@ -256,6 +300,9 @@ describe('parseTimestampedDigests', () => {
     ['a header that is only "=x"', '=x'],
     ['a trailing separator', `t=1,v1=${hex32(1)},`],
     ['an empty header', ''],
+    ['an element without "=" before one with it', `t=1,junk,v1=${hex32(1)}`],
+    ['an empty element between two', `t=1,,v1=${hex32(1)}`],
+    ['a leading separator', `,t=1,v1=${hex32(1)}`],
   ])('rejects %s', (_name, header) => {
     expect(parse(header)).toEqual(malformed('Stripe-Signature has an element without a key'));
   });

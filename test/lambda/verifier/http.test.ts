@@ -1,5 +1,5 @@
 import { ConflictingHeaderError, MalformedRequestError } from '../../../lambda/verifier/errors';
-import { toInboundRequest } from '../../../lambda/verifier/http';
+import { lowerCaseName, toInboundRequest } from '../../../lambda/verifier/http';
 import { apiGatewayEvent } from '../../support/requests';
 
 describe('toInboundRequest', () => {
@@ -37,5 +37,20 @@ describe('toInboundRequest', () => {
     const event = apiGatewayEvent({ body: '{}', domainName: 'hooks.example.com', stage: 'v1', path: '/twilio', query: { a: '1', b: ['2', '3'] } });
     expect(toInboundRequest(event).url).toBe('https://hooks.example.com/v1/twilio?a=1&b=2&b=3');
     expect(toInboundRequest(event, 'https://public.example.com/hook').url).toBe('https://public.example.com/hook?a=1&b=2&b=3');
+  });
+});
+
+describe('lowerCaseName', () => {
+  test('lower-cases as toLowerCase does, on the first call and from the memo afterwards', () => {
+    for (const name of ['X-Twilio-Signature', 'x-already-lower', 'Stripe-Signature', 'X-İ-Header']) {
+      expect(lowerCaseName(name)).toBe(name.toLowerCase());
+      expect(lowerCaseName(name)).toBe(name.toLowerCase());
+    }
+  });
+
+  test('stays right past the memo\'s bound, when it starts over', () => {
+    const names = Array.from({ length: 600 }, (_, i) => `X-Header-${i}`);
+    for (const name of names) expect(lowerCaseName(name)).toBe(name.toLowerCase());
+    for (const name of names) expect(lowerCaseName(name)).toBe(name.toLowerCase());
   });
 });

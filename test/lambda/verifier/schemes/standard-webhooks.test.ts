@@ -101,6 +101,18 @@ describe('standard-webhooks scheme', () => {
     expect(verify(body, sdkHeaders(body, OTHER_SECRET), [OTHER_SECRET, SECRET])).toMatchObject({ ok: true });
   });
 
+  test('reads entries between single spaces only: leading, trailing and doubled spaces separate nothing, and a v1 must be whole', () => {
+    const good = sdkHeaders(body)['webhook-signature'];
+    for (const header of [` ${good}`, `${good} `, `v1,  ${good}`, `v1, ${good}`, `v2,x   ${good}   v1a,y`]) {
+      expect(verify(body, { ...sdkHeaders(body), 'webhook-signature': header })).toMatchObject({ ok: true });
+    }
+    // A v1 entry is its whole text up to the next space: a digest split by a space, or glued to another, is no digest.
+    const digest = good.slice(3);
+    for (const header of [`v1,${digest.slice(0, 20)} ${digest.slice(20)}`, `${good}v1,${digest}`, `xv1,${digest}`]) {
+      expect(verify(body, { ...sdkHeaders(body), 'webhook-signature': header })).toMatchObject({ ok: false, code: 'malformed_signature' });
+    }
+  });
+
   test('decodes the secret with or without the whsec_ prefix and skips secrets that are not base64', () => {
     expect(verify(body, sdkHeaders(body), [SECRET.slice('whsec_'.length)])).toMatchObject({ ok: true });
     expect(verify(body, sdkHeaders(body), ['whsec_not base64!', SECRET])).toMatchObject({ ok: true });
