@@ -403,7 +403,7 @@ export function loadBundle(options: LoadBundleOptions): LambdaHandler {
  * without `--experimental-vm-modules`, so a built-in's import becomes the `require` of the same
  * module, wrapped in a promise as `import()` returns it (with `default`, as an ES namespace has).
  */
-export function withBuiltinImportsAsRequire(source: string): string {
+function withBuiltinImportsAsRequire(source: string): string {
   return source.replace(/\bimport\((["'])(node:[a-z_/]+)\1\)/g, (_match, _quote: string, name: string) =>
     `Promise.resolve(require(${JSON.stringify(name)})).then((m) => ({ ...m, default: m }))`);
 }

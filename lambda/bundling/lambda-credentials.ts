@@ -22,23 +22,21 @@ export const REFRESH_BEFORE_EXPIRY_MS = 5 * 60 * 1000;
 
 /**
  * The SDK clients call this (as `credentialDefaultProvider`) once per client. The provider it
- * returns resolves once and serves that answer until shortly before it expires (never, for
- * environment credentials): the SDK asks for credentials on every call, and a container endpoint
- * must not be asked that often. Concurrent callers share one fetch; a failed fetch is not kept.
+ * returns serves the credentials it resolved until shortly before they expire (never, for
+ * environment credentials): the SDK asks on every call, and a container endpoint must not be asked
+ * that often. Concurrent callers share one fetch; a failed fetch is not kept.
  */
 export function defaultProvider(init: ProviderInit = {}, now: () => number = Date.now): AwsCredentialIdentityProvider {
-  let pending: Promise<AwsCredentialIdentity> | undefined;
+  let current: AwsCredentialIdentity | undefined;
+  let fetching: Promise<AwsCredentialIdentity> | undefined;
   return async () => {
-    if (pending) {
-      const credentials = await pending.catch(() => undefined);
-      if (credentials && !expiresSoon(credentials, now())) return credentials;
-      pending = undefined;
-    }
-    const fetching = (pending ??= resolveCredentials(init));
-    return fetching.catch((error: unknown) => {
-      if (pending === fetching) pending = undefined;
-      throw error;
-    });
+    if (current && !expiresSoon(current, now())) return current;
+    fetching ??= resolveCredentials(init)
+      .then((credentials) => (current = credentials))
+      .finally(() => {
+        fetching = undefined;
+      });
+    return fetching;
   };
 }
 
