@@ -3,6 +3,7 @@ import {
   ConditionalCheckFailedException, GetItemCommand, PutItemCommand, UpdateItemCommand, type AttributeValue, type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { CLAIM_STATE, KEY_PREFIX, TABLE } from '../shared/contract';
+import type { SignedContent } from './crypto';
 import { DownstreamError } from './errors';
 
 /** What the verifier claims for one verified request. */
@@ -14,7 +15,7 @@ export interface ClaimSubject {
    * The digest of the signed content, for events whose ID or type the signature does not cover:
    * then the claim is keyed by it and bound to the event ID, type and body.
    */
-  readonly signedContent?: string;
+  readonly signedContent?: SignedContent;
   /** The exact body, for the binding of a content claim. */
   readonly body: Buffer;
 }
@@ -65,8 +66,9 @@ export class ClaimStore {
    */
   public async claim(subject: ClaimSubject, options: { readonly ignored?: boolean } = {}): Promise<ClaimResult> {
     const now = this.clock();
-    // The body is hashed once: its digest is stored, and the binding is built from it.
-    const bodyDigest = subject.signedContent === undefined ? undefined : sha256(subject.body);
+    // The body is hashed once: its digest is stored, and the binding is built from it. When the
+    // signature covers the body alone, the content's key is that digest already.
+    const bodyDigest = subject.signedContent === undefined ? undefined : bodyDigestOf(subject.signedContent, subject.body);
     const binding = bodyDigest === undefined ? undefined : claimBinding(subject, bodyDigest);
     const item: Record<string, AttributeValue> = {
       [TABLE.PARTITION_KEY]: { S: claimKeyOf(subject) },
@@ -146,7 +148,7 @@ export class ClaimStore {
 
 /** The key a subject is claimed under: its signed content's digest when set, else its event ID. */
 export function claimKeyOf(subject: Pick<ClaimSubject, 'eventId' | 'signedContent'>): string {
-  return subject.signedContent === undefined ? claimKey(subject.eventId) : `${KEY_PREFIX.CLAIM}${KEY_PREFIX.CONTENT}${subject.signedContent}`;
+  return subject.signedContent === undefined ? claimKey(subject.eventId) : `${KEY_PREFIX.CLAIM}${KEY_PREFIX.CONTENT}${subject.signedContent.key}`;
 }
 
 /** What a request that conflicts with a content claim changed, judged from the stored claim. */
@@ -154,6 +156,10 @@ function difference(item: Record<string, AttributeValue> | undefined, subject: C
   if (item?.[TABLE.BODY_SHA256]?.S !== bodyDigest) return 'body';
   if (item?.[TABLE.EVENT_TYPE]?.S !== subject.eventType?.slice(0, 256)) return 'type';
   return 'id';
+}
+
+function bodyDigestOf(content: SignedContent, body: Buffer): string {
+  return content.isExactly(body) ? content.key : sha256(body);
 }
 
 function sha256(data: Buffer): string {

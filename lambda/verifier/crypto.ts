@@ -228,3 +228,31 @@ export function signedContentKey(...parts: readonly (string | Buffer)[]): string
 
 /** See {@link signedContentKey}. */
 export const ONE_SHOT_COPY_LIMIT = 64 * 1024;
+
+/**
+ * The exact bytes a signature covers, named by {@link signedContentKey} when a content claim needs the
+ * name. A scheme only records the parts: the digest is taken after verification, where the claim is
+ * made, and once per request — a claim over the body alone uses it as the body's digest too, instead
+ * of hashing the body a second time.
+ */
+export class SignedContent {
+  /** The signed bytes in the order the signature takes them; empty parts add nothing to the digest. */
+  public static of(...parts: readonly (string | Buffer)[]): SignedContent {
+    return new SignedContent(parts.filter((part) => part.length > 0));
+  }
+
+  private digest: string | undefined;
+
+  private constructor(private readonly parts: readonly (string | Buffer)[]) {}
+
+  /** SHA-256 (hex) of the signed bytes: the content claim's key. */
+  public get key(): string {
+    this.digest ??= signedContentKey(...this.parts);
+    return this.digest;
+  }
+
+  /** Whether the signature covers these very bytes and nothing else, so {@link key} is their digest. */
+  public isExactly(body: Buffer): boolean {
+    return this.parts.length === 1 && this.parts[0] === body;
+  }
+}

@@ -71,3 +71,8 @@ export function inbound(spec: RequestSpec, publicUrl?: string): InboundRequest {
 export function context(secrets: readonly string[], nowMs: number, toleranceSeconds = 300): VerificationContext {
   return { secrets, nowMs, toleranceSeconds };
 }
+
+/** Matches a verdict's `signedContent` by the key it is claimed under. */
+export function contentKeyed(key: string | undefined): unknown {
+  return expect.objectContaining({ key });
+}

@@ -1,5 +1,5 @@
 import { ERROR_CODES } from '../../shared/contract';
-import { anyMatches, decodeHex, hmac, isRejection, reject, signedContentKey, type HmacAlgorithm } from '../crypto';
+import { anyMatches, decodeHex, hmac, isRejection, reject, SignedContent, type HmacAlgorithm } from '../crypto';
 import { parseForm, parseJsonBody, readString } from '../payload';
 import type { SignatureScheme } from './types';
 
@@ -60,7 +60,7 @@ export const githubScheme: SignatureScheme<GitHubOptions> = {
         type: name && action ? `${name}.${action}` : name,
         payload: parsed.value,
         groupKey: readString(parsed.value, 'repository.full_name') ?? readString(parsed.value, 'organization.login'),
-        signedContent: signedContentKey(request.body),
+        signedContent: SignedContent.of(request.body),
         ...(form ? { jsonField: FORM_FIELD } : {}),
       },
     };
@@ -71,7 +71,8 @@ const FORM_PREFIX = Buffer.from(`${FORM_FIELD}=`, 'latin1');
 
 /** A form hook's body starts with `payload=`; anything else is read as JSON. */
 function isForm(body: Buffer): boolean {
-  return body.subarray(0, FORM_PREFIX.length).equals(FORM_PREFIX);
+  // The first byte settles it for every JSON body (`{`, `[` or whitespace) without slicing the buffer.
+  return body[0] === FORM_PREFIX[0] && body.subarray(0, FORM_PREFIX.length).equals(FORM_PREFIX);
 }
 
 /** `payload=<url-encoded JSON>` and nothing else: the one field is the event. */

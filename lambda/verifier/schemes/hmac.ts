@@ -1,6 +1,6 @@
 import { ERROR_CODES } from '../../shared/contract';
 import {
-  anyMatches, checkWindow, decodeBase64Loose, decodeHex, hmac, isRejection, parseEpoch, reject, signedContentKey, type HmacAlgorithm,
+  anyMatches, checkWindow, decodeBase64Loose, decodeHex, hmac, isRejection, parseEpoch, reject, SignedContent, type HmacAlgorithm,
 } from '../crypto';
 import { parseJsonBody, readString } from '../payload';
 import type { InboundRequest, SignatureScheme, Verdict } from './types';
@@ -74,7 +74,7 @@ export const hmacScheme: SignatureScheme<HmacOptions> = {
         type: options.eventType && readField(request, parsed.value, options.eventType),
         payload: parsed.value,
         groupKey: options.groupKey && readField(request, parsed.value, options.groupKey),
-        ...(fromHeader(options.eventId) || fromHeader(options.eventType) ? { signedContent: signedContentKey(before, request.body, after) } : {}),
+        ...(fromHeader(options.eventId) || fromHeader(options.eventType) ? { signedContent: SignedContent.of(before, request.body, after) } : {}),
       },
     };
   },

@@ -1,5 +1,5 @@
 import { ERROR_CODES } from '../../shared/contract';
-import { anyMatches, checkWindow, decodeHex, hmac, isRejection, reject, signedContentKey } from '../crypto';
+import { anyMatches, checkWindow, decodeHex, hmac, isRejection, reject, SignedContent } from '../crypto';
 import { missingEventId, parseJsonBody, readPath, readString } from '../payload';
 import type { SignatureScheme } from './types';
 
@@ -62,7 +62,7 @@ export const linearScheme: SignatureScheme<LinearOptions> = {
         id,
         // Decided by the options, never by whether the unsigned header came: removing it must not
         // move the event to another claim.
-        ...(options.eventIdSource === 'delivery' ? { signedContent: signedContentKey(request.body) } : {}),
+        ...(options.eventIdSource === 'delivery' ? { signedContent: SignedContent.of(request.body) } : {}),
         type: type && action ? `${type}.${action}` : type,
         payload: parsed.value,
         groupKey: readString(parsed.value, 'data.id') ?? readString(parsed.value, 'organizationId'),

@@ -1,5 +1,5 @@
 import { ERROR_CODES } from '../../shared/contract';
-import { anyMatches, decodeHex, hmac, isRejection, reject, signedContentKey, verifySecondsTimestamp } from '../crypto';
+import { anyMatches, decodeHex, hmac, isRejection, reject, SignedContent, verifySecondsTimestamp } from '../crypto';
 import { missingEventId, parseJsonBody, readPath, readString } from '../payload';
 import type { SignatureScheme } from './types';
 
@@ -62,7 +62,7 @@ export const mailgunScheme: SignatureScheme<MailgunOptions> = {
         payload: body,
         // Keeps the events of one message (delivered, opened, clicked…) in order.
         groupKey: readString(body, 'event-data.message.headers.message-id'),
-        signedContent: signedContentKey(timestamp, token),
+        signedContent: SignedContent.of(timestamp, token),
       },
     };
   },

@@ -1,5 +1,5 @@
 import { ERROR_CODES } from '../../shared/contract';
-import { anyMatches, decodeBase64, hmac, isRejection, reject, signedContentKey } from '../crypto';
+import { anyMatches, decodeBase64, hmac, isRejection, reject, SignedContent } from '../crypto';
 import { parseJsonBody } from '../payload';
 import type { InboundRequest, SignatureScheme } from './types';
 
@@ -101,7 +101,7 @@ export const shopifyScheme: SignatureScheme<ShopifyOptions> = {
         payload: parsed.value,
         groupKey: headerValue(request, style.shop),
         // The topic is prefixed as JSON: no topic and body can be re-split into another pair.
-        signedContent: oneEventPerBody ? signedContentKey(request.body) : signedContentKey(`${JSON.stringify(topic ?? null)}\n`, request.body),
+        signedContent: oneEventPerBody ? SignedContent.of(request.body) : SignedContent.of(`${JSON.stringify(topic ?? null)}\n`, request.body),
         ...(oneEventPerBody ? { typesShareContent: true } : {}),
       },
     };

@@ -1,6 +1,6 @@
 import { hash } from 'node:crypto';
 import { ERROR_CODES } from '../../shared/contract';
-import { anyMatches, constantTimeEqual, decodeBase64, decodeHex, hmac, isRejection, reject, signedContentKey, type HmacAlgorithm } from '../crypto';
+import { anyMatches, constantTimeEqual, decodeBase64, decodeHex, hmac, isRejection, reject, SignedContent, type HmacAlgorithm } from '../crypto';
 import { decodeForm, parseJsonBody, readString, setOwnProperty, type DecodedForm, type FormField } from '../payload';
 import { legacyIdText, parameterEnd, signedString, signingOrder } from './twilio-params';
 import type { SignatureScheme } from './types';
@@ -85,11 +85,11 @@ export const twilioScheme: SignatureScheme<TwilioOptions> = {
     if (isRejection(parsed)) return parsed;
     const payload = parsed.value;
     const token = options.eventIdSource === 'idempotency-token' ? request.header(IDEMPOTENCY_HEADER) || undefined : undefined;
-    const signedContent = signedContentKey(...signedParts(signedUrl));
+    const signedContent = SignedContent.of(...signedParts(signedUrl));
     return {
       ok: true,
       event: {
-        id: token ?? `twilio:${signedContent}`,
+        id: token ?? `twilio:${signedContent.key}`,
         signedContent,
         // Version 0.1 named the event by a digest of the parsed parameters: its claims are honoured.
         legacyIds: token === undefined ? [legacyId(url.json, form, signedFields, payload)] : undefined,

@@ -1,4 +1,5 @@
 import type { ErrorCode } from '../../shared/contract';
+import type { SignedContent } from '../crypto';
 
 /** The request as the sender made it: exact body bytes, case-insensitive headers, public URL. */
 export interface InboundRequest {
@@ -38,13 +39,13 @@ export interface VerifiedEvent {
   readonly groupKey?: string;
   /**
    * Set when the signature does not cover everything the event's `id` or `type` is read from (an
-   * unsigned header, or a value parsed out of signed bytes that could be split another way): the
-   * SHA-256 (hex) of exactly the bytes the signature covers — see `signedContentKey` in crypto.ts. The
-   * verifier then claims this key instead of the ID, and binds the claim to the ID, type and body it
-   * was made for, so nothing an attacker can change without the secret turns the same signed bytes
-   * into a second event or routes them elsewhere.
+   * unsigned header, or a value parsed out of signed bytes that could be split another way): exactly
+   * the bytes the signature covers. The verifier then claims their digest ({@link SignedContent.key})
+   * instead of the ID, and binds the claim to the ID, type and body it was made for, so nothing an
+   * attacker can change without the secret turns the same signed bytes into a second event or routes
+   * them elsewhere.
    */
-  readonly signedContent?: string;
+  readonly signedContent?: SignedContent;
   /**
    * The provider itself sends one signed content under several types (Shopify's topics with
    * `oneEventPerBody`): a request that changes only the type of claimed content is answered as a

@@ -55,7 +55,7 @@ export interface SignOptions {
 /** What an accepted request is claimed as: its event ID, and the signed-content digest for content claims. */
 export interface VerdictIdentity {
   readonly id: string;
-  readonly signedContent?: string;
+  readonly signedContent?: { readonly key: string };
 }
 
 export interface SchemeSigner {
@@ -229,7 +229,7 @@ function sameHmacSignature(original: SignedRequest, mutated: SignedRequest, verd
   const header = o.header as string;
   const changed = Object.keys({ ...original.headers, ...mutated.headers }).filter((name) => original.headers[name] !== mutated.headers[name]);
   if (!original.body.equals(mutated.body) || changed.length !== 1 || changed[0] !== header) return 'a signed part of the request changed';
-  if (verdict.id !== originalVerdict.id || verdict.signedContent !== originalVerdict.signedContent) return 'the event read differs';
+  if (verdict.id !== originalVerdict.id || verdict.signedContent?.key !== originalVerdict.signedContent?.key) return 'the event read differs';
   const prefix = (o.prefix as string | undefined) ?? '';
   const canonical = (part: string) => {
     const encoded = part.trim().startsWith(prefix) ? part.trim().slice(prefix.length) : undefined;
@@ -294,9 +294,9 @@ const mailgun: SchemeSigner = {
   acceptedMutation(_original, _mutated, verdict, originalVerdict) {
     // Mailgun signs only timestamp + token: any other byte may change, but the request is claimed
     // under the digest of that signed content, so it can be one event at most.
-    return verdict.signedContent !== undefined && verdict.signedContent === originalVerdict.signedContent
+    return verdict.signedContent !== undefined && verdict.signedContent.key === originalVerdict.signedContent?.key
       ? undefined
-      : `accepted under signed content ${verdict.signedContent}, not ${originalVerdict.signedContent}`;
+      : `accepted under signed content ${verdict.signedContent?.key}, not ${originalVerdict.signedContent?.key}`;
   },
 };
 
@@ -504,7 +504,7 @@ const twilio: SchemeSigner = {
  */
 function formEquivalence(original: SignedRequest, _mutated: SignedRequest, verdict: VerdictIdentity, originalVerdict: VerdictIdentity): string | undefined {
   if (original.query?.bodySHA256 !== undefined) return 'a changed JSON body was accepted under bodySHA256';
-  if (verdict.signedContent === undefined || verdict.signedContent !== originalVerdict.signedContent) return `accepted as other signed content ${verdict.signedContent}`;
+  if (verdict.signedContent === undefined || verdict.signedContent.key !== originalVerdict.signedContent?.key) return `accepted as other signed content ${verdict.signedContent?.key}`;
   return verdict.id === originalVerdict.id ? undefined : `same signed content, different event ID ${verdict.id}`;
 }
 

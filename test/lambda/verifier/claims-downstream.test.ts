@@ -1,6 +1,7 @@
 import { createServer } from 'node:net';
 import { ConditionalCheckFailedException, DynamoDBClient, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
 import { ClaimStore, type ClaimSubject } from '../../../lambda/verifier/claims';
+import { SignedContent } from '../../../lambda/verifier/crypto';
 import { DownstreamError } from '../../../lambda/verifier/errors';
 import { createIdempotencyTable, dynamoDb, uniqueName } from '../../support/aws';
 
@@ -12,7 +13,7 @@ import { createIdempotencyTable, dynamoDb, uniqueName } from '../../support/aws'
  */
 const NOW = 1_700_000_000_000;
 const byId = (eventId: string): ClaimSubject => ({ eventId, body: Buffer.from('{}', 'utf8') });
-const byContent = (content: string, eventId: string): ClaimSubject => ({ eventId, eventType: 't', signedContent: content, body: Buffer.from('B', 'utf8') });
+const byContent = (content: string, eventId: string): ClaimSubject => ({ eventId, eventType: 't', signedContent: SignedContent.of(content), body: Buffer.from('B', 'utf8') });
 
 /** The SDK's initialize-step middleware, as much of it as these tests use. */
 type Arguments = { readonly input: Record<string, unknown> };

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { GetItemCommand, PutItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CLAIM_STATE, TABLE } from '../../../lambda/shared/contract';
+import { SignedContent } from '../../../lambda/verifier/crypto';
 import { ClaimStore, claimBinding, claimKey, claimKeyOf, safeId, type ClaimSubject } from '../../../lambda/verifier/claims';
 import { createIdempotencyTable, dynamoDb, uniqueName } from '../../support/aws';
 import { MemoryDynamoDb } from '../../support/memory-dynamodb';
@@ -9,7 +10,7 @@ const NOW = 1_700_000_000_000;
 const body = (text: string) => Buffer.from(text, 'utf8');
 const byId = (eventId: string, eventType?: string): ClaimSubject => ({ eventId, eventType, body: body('{}') });
 const byContent = (content: string, eventId: string, eventType: string | undefined, text: string): ClaimSubject => ({
-  eventId, eventType, signedContent: content, body: body(text),
+  eventId, eventType, signedContent: SignedContent.of(content), body: body(text),
 });
 
 /**
@@ -66,7 +67,7 @@ describe.each([
     // GIVEN signed content claimed by event E1 of type t with body B
     const owner = byContent('c1', 'E1', 't', 'B');
     expect(await store.claim(owner)).toEqual({ kind: 'claimed' });
-    expect((await item(owner))?.[TABLE.PARTITION_KEY]?.S).toBe('claim#content sha256:c1');
+    expect((await item(owner))?.[TABLE.PARTITION_KEY]?.S).toBe(`claim#content sha256:${createHash('sha256').update('c1').digest('hex')}`);
     // WHEN the same content comes back with anything unsigned changed THEN it conflicts; the owner itself is unfinished
     expect(await store.claim(byContent('c1', 'E2', 't', 'B'))).toEqual({ kind: 'conflict', differs: 'id' });
     expect(await store.claim(byContent('c1', 'E1', 'u', 'B'))).toEqual({ kind: 'conflict', differs: 'type' });
@@ -80,10 +81,29 @@ describe.each([
     expect(await store.claim(byContent('c1', 'E2', 't', 'B'))).toEqual({ kind: 'conflict', differs: 'id' });
   });
 
+  test('content that is the body alone is keyed and bound by the body\'s one digest, the same as hashing the body apart', async () => {
+    // GIVEN a scheme whose signature covers exactly the request body (GitHub), and the same claim made
+    // with the body hashed apart (a copy of its bytes, so the digest cannot be reused)
+    const raw = body(`{"n":"${uniqueName('b')}"}`);
+    const digest = createHash('sha256').update(raw).digest('hex');
+    const exact: ClaimSubject = { eventId: 'E1', eventType: 't', signedContent: SignedContent.of(raw), body: raw };
+    // WHEN it is claimed
+    expect(await store.claim(exact)).toEqual({ kind: 'claimed' });
+    // THEN the key and the stored body digest are that digest, and the binding is built from it
+    const stored = await item(exact);
+    expect(stored?.[TABLE.PARTITION_KEY]?.S).toBe(`claim#content sha256:${digest}`);
+    expect(stored?.[TABLE.BODY_SHA256]?.S).toBe(digest);
+    expect(stored?.[TABLE.BINDING]?.S).toBe(claimBinding(exact, digest));
+    // AND the same bytes in another buffer are the same claim, another body under that content a conflict
+    expect(await store.claim({ ...exact, signedContent: SignedContent.of(Buffer.from(raw)), body: Buffer.from(raw) })).toEqual({ kind: 'unfinished' });
+    expect(await store.claim({ ...exact, body: body('{}') })).toEqual({ kind: 'conflict', differs: 'body' });
+  });
+
   test('a content claim and an ID claim never share a key, whatever the ID', async () => {
     // GIVEN the ID claim an attacker would choose to collide with content c2
-    await store.claim(byId('content sha256:c2'));
-    await store.claim(byId('content#c2'));
+    const c2 = createHash('sha256').update('c2').digest('hex');
+    await store.claim(byId(`content sha256:${c2}`));
+    await store.claim(byId(`content#${c2}`));
     // THEN the content claim is still new
     expect(await store.claim(byContent('c2', 'x', undefined, ''))).toEqual({ kind: 'claimed' });
   });

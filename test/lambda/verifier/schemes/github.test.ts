@@ -1,7 +1,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { githubScheme, type GitHubOptions } from '../../../../lambda/verifier/schemes/github';
 import { octokitSign, octokitVerify } from '../../../support/esm';
-import { context, inbound } from '../../../support/requests';
+import { context, inbound, contentKeyed } from '../../../support/requests';
 
 const SECRET = 'gh-webhook-secret';
 const NOW = 1_700_000_000_000;
@@ -39,8 +39,8 @@ describe('github scheme', () => {
     const genuine = verify(body, { 'X-Hub-Signature-256': signature });
     const spoofed = verify(body, { 'X-Hub-Signature-256': signature, 'X-GitHub-Event': 'issues', 'X-GitHub-Delivery': 'fresh' });
     const digest = createHash('sha256').update(body).digest('hex');
-    expect(genuine).toMatchObject({ ok: true, event: { signedContent: digest } });
-    expect(spoofed).toMatchObject({ ok: true, event: { id: 'fresh', type: 'issues.opened', signedContent: digest } });
+    expect(genuine).toMatchObject({ ok: true, event: { signedContent: contentKeyed(digest) } });
+    expect(spoofed).toMatchObject({ ok: true, event: { id: 'fresh', type: 'issues.opened', signedContent: contentKeyed(digest) } });
   });
 
   test('content_type form (payload=<url-encoded JSON>) is accepted: type, action and group from the payload, json() told where it is', () => {
@@ -50,7 +50,7 @@ describe('github scheme', () => {
     // THEN it verifies over the exact form bytes and reads the event from the decoded payload
     expect(verdict).toMatchObject({
       ok: true,
-      event: { id: 'd-1', type: 'pull_request.opened', groupKey: 'acme/api', jsonField: 'payload', signedContent: createHash('sha256').update(form).digest('hex') },
+      event: { id: 'd-1', type: 'pull_request.opened', groupKey: 'acme/api', jsonField: 'payload', signedContent: contentKeyed(createHash('sha256').update(form).digest('hex')) },
     });
     // AND octokit agrees on the signature of the form bytes
     expect(octokitVerify(SECRET, form, sha256(form))).toBe(true);

@@ -1,6 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
 import { hmacScheme, layoutProblem, type HmacOptions } from '../../../../lambda/verifier/schemes/hmac';
-import { context, inbound } from '../../../support/requests';
+import { context, inbound, contentKeyed } from '../../../support/requests';
 
 const SECRET = 'generic-secret';
 const NOW_S = 1_700_000_000;
@@ -67,15 +67,15 @@ describe('generic hmac scheme', () => {
   test('an ID or type read from a header is unsigned: the event carries the digest of the signed content; body-only fields carry none', () => {
     const headers = { 'X-Signature': mac('sha256', body), 'X-Id': 'h-1', 'X-Type': 't' };
     const digest = createHash('sha256').update(body).digest('hex');
-    expect(verify({ ...base, eventId: { header: 'X-Id' } }, headers)).toMatchObject({ ok: true, event: { id: 'h-1', signedContent: digest } });
-    expect(verify({ ...base, eventType: { header: 'X-Type' } }, headers)).toMatchObject({ ok: true, event: { id: 'ev_1', signedContent: digest } });
+    expect(verify({ ...base, eventId: { header: 'X-Id' } }, headers)).toMatchObject({ ok: true, event: { id: 'h-1', signedContent: contentKeyed(digest) } });
+    expect(verify({ ...base, eventType: { header: 'X-Type' } }, headers)).toMatchObject({ ok: true, event: { id: 'ev_1', signedContent: contentKeyed(digest) } });
     const bodyOnly = verify({ ...base, eventType: { jsonPath: 'kind' } }, headers);
     expect(bodyOnly.ok && bodyOnly.event.signedContent).toBe(undefined);
     // With a timestamp, the signed content is the whole layout: timestamp included
     const stamped: HmacOptions = { ...base, eventId: { header: 'X-Id' }, timestampHeader: 'X-Ts', signedContent: 'v1:{timestamp}:{body}' };
     const content = `v1:${NOW_S}:${body}`;
     expect(verify(stamped, { 'X-Signature': mac('sha256', content), 'X-Ts': String(NOW_S), 'X-Id': 'h-1' }))
-      .toMatchObject({ ok: true, event: { signedContent: createHash('sha256').update(content).digest('hex') } });
+      .toMatchObject({ ok: true, event: { signedContent: contentKeyed(createHash('sha256').update(content).digest('hex')) } });
   });
 
   test('layouts that leave the body or the windowed timestamp unsigned are refused, and fail closed if they reach the verifier', () => {
@@ -135,8 +135,8 @@ describe('generic hmac scheme', () => {
     const form = 'id=ev_1&kind=order.created';
     const headers = { 'X-Signature': mac('sha256', form), 'X-Id': 'h-1', 'X-Type': 't' };
     const signedContent = createHash('sha256').update(form).digest('hex');
-    expect(verify({ ...base, eventId: { header: 'X-Id' } }, headers, form)).toEqual({ ok: true, event: { id: 'h-1', payload: undefined, signedContent } });
+    expect(verify({ ...base, eventId: { header: 'X-Id' } }, headers, form)).toEqual({ ok: true, event: { id: 'h-1', payload: undefined, signedContent: contentKeyed(signedContent) } });
     expect(verify({ ...base, eventId: { header: 'X-Id' }, eventType: { header: 'X-Type' } }, headers, form))
-      .toEqual({ ok: true, event: { id: 'h-1', type: 't', payload: undefined, signedContent } });
+      .toEqual({ ok: true, event: { id: 'h-1', type: 't', payload: undefined, signedContent: contentKeyed(signedContent) } });
   });
 });

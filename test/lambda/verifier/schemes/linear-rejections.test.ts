@@ -1,6 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
 import { linearScheme, type LinearOptions } from '../../../../lambda/verifier/schemes/linear';
-import { context, inbound } from '../../../support/requests';
+import { context, inbound, contentKeyed } from '../../../support/requests';
 
 // Every rejection's exact verdict, requiredHeaders, and every accepted-path output per payload shape
 // and option. The @linear/sdk comparisons (child processes) stay in linear.test.ts.
@@ -149,7 +149,7 @@ describe('linear scheme: accepted events', () => {
   test('eventIdSource delivery: the unsigned Linear-Delivery is the ID, so the event is claimed under the digest of the signed body', () => {
     expect(verify(body, { 'Linear-Delivery': DELIVERY }, { eventIdSource: 'delivery' })).toEqual({
       ok: true,
-      event: { id: DELIVERY, signedContent: sha256(body), type: 'Issue.update', payload, groupKey: 'iss_1' },
+      event: { id: DELIVERY, signedContent: contentKeyed(sha256(body)), type: 'Issue.update', payload, groupKey: 'iss_1' },
     });
   });
 
@@ -158,7 +158,7 @@ describe('linear scheme: accepted events', () => {
     for (const headers of [{}, { 'Linear-Delivery': '' }] as Record<string, string>[]) {
       expect(verify(body, headers, { eventIdSource: 'delivery' })).toEqual({
         ok: true,
-        event: { id: PAYLOAD_ID, signedContent: sha256(body), type: 'Issue.update', payload, groupKey: 'iss_1' },
+        event: { id: PAYLOAD_ID, signedContent: contentKeyed(sha256(body)), type: 'Issue.update', payload, groupKey: 'iss_1' },
       });
     }
   });

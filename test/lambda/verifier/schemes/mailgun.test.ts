@@ -1,6 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
 import { mailgunScheme } from '../../../../lambda/verifier/schemes/mailgun';
-import { context, inbound } from '../../../support/requests';
+import { context, inbound, contentKeyed } from '../../../support/requests';
 
 // Known-answer vector from mailgun/mailgun-php tests/Api/WebhookTest.php.
 const KAT = {
@@ -36,7 +36,7 @@ describe('mailgun scheme', () => {
     expect(sign(KAT.timestamp, KAT.token, KAT.key).signature).toBe(KAT.signature);
     // AND the scheme accepts it at that time
     const verdict = verify(body({ timestamp: KAT.timestamp, token: KAT.token, signature: KAT.signature }), [KAT.key], Number(KAT.timestamp) * 1000);
-    expect(verdict).toMatchObject({ ok: true, event: { signedContent: sha256(KAT.timestamp + KAT.token) } });
+    expect(verdict).toMatchObject({ ok: true, event: { signedContent: contentKeyed(sha256(KAT.timestamp + KAT.token)) } });
   });
 
   test('accepts a signed event and reads id, type, message group; it is claimed under the digest of timestamp + token', () => {
@@ -47,7 +47,7 @@ describe('mailgun scheme', () => {
         id: 'CPgfbmQMTCKtHW6uIWtuVe',
         type: 'delivered',
         groupKey: '20240101.abc@mg.example.com',
-        signedContent: sha256(`${NOW_S}tok-1`),
+        signedContent: contentKeyed(sha256(`${NOW_S}tok-1`)),
         payload: JSON.parse(body(sign(String(NOW_S), 'tok-1'))),
       },
     });
@@ -65,7 +65,7 @@ describe('mailgun scheme', () => {
     const forged = body(sign(String(NOW_S), 'tok-1'), { id: 'attacker-chosen', event: 'complained' });
     // THEN it verifies, under the genuine request's signed content: the window and the claim on that
     // content (test/scenarios/replay-proof.test.ts) are what keep it from becoming a second event
-    expect(verify(forged)).toMatchObject({ ok: true, event: { id: 'attacker-chosen', signedContent: sha256(`${NOW_S}tok-1`) } });
+    expect(verify(forged)).toMatchObject({ ok: true, event: { id: 'attacker-chosen', signedContent: contentKeyed(sha256(`${NOW_S}tok-1`)) } });
   });
 
   test('rejects stale and future timestamps, and accepts the window edges', () => {
@@ -162,7 +162,7 @@ describe('mailgun scheme', () => {
   });
 
   test('a token of exactly 256 characters is accepted (the bound is inclusive), 257 is refused', () => {
-    expect(verify(body(sign(String(NOW_S), 'x'.repeat(256))))).toMatchObject({ ok: true, event: { signedContent: sha256(`${NOW_S}${'x'.repeat(256)}`) } });
+    expect(verify(body(sign(String(NOW_S), 'x'.repeat(256))))).toMatchObject({ ok: true, event: { signedContent: contentKeyed(sha256(`${NOW_S}${'x'.repeat(256)}`)) } });
     expect(verify(body(sign(String(NOW_S), 'x'.repeat(257))))).toMatchObject({ ok: false, code: 'malformed_signature' });
   });
 
@@ -183,7 +183,7 @@ describe('mailgun scheme', () => {
     const eventData = { id: 'evt-9' };
     expect(verify(body(good, eventData))).toEqual({
       ok: true,
-      event: { id: 'evt-9', type: undefined, groupKey: undefined, signedContent: sha256(`${NOW_S}tok-1`), payload: JSON.parse(body(good, eventData)) },
+      event: { id: 'evt-9', type: undefined, groupKey: undefined, signedContent: contentKeyed(sha256(`${NOW_S}tok-1`)), payload: JSON.parse(body(good, eventData)) },
     });
   });
 });

@@ -2,7 +2,7 @@ import { createHash, createHmac } from 'node:crypto';
 import { LogSeverity, shopifyApi } from '@shopify/shopify-api';
 import { ConflictingHeaderError } from '../../../../lambda/verifier/errors';
 import { shopifyScheme, type ShopifyOptions } from '../../../../lambda/verifier/schemes/shopify';
-import { context, inbound } from '../../../support/requests';
+import { context, inbound, contentKeyed } from '../../../support/requests';
 
 // Sub-path exports are loaded with require(): TypeScript's node10 resolution would otherwise
 // type-check the package's shipped .ts sources instead of its declarations.
@@ -125,14 +125,14 @@ describe('shopify scheme', () => {
     };
     const digest = createHash('sha256').update(body).digest('hex');
     // Default: one event per body, whatever the topic; a changed topic is a duplicate, not a conflict
-    expect(read({})).toMatchObject({ signedContent: digest, typesShareContent: true });
-    expect(read({ 'X-Shopify-Topic': 'orders/paid', 'X-Shopify-Event-Id': 'fresh' }).signedContent).toBe(digest);
+    expect(read({})).toMatchObject({ signedContent: contentKeyed(digest), typesShareContent: true });
+    expect(read({ 'X-Shopify-Topic': 'orders/paid', 'X-Shopify-Event-Id': 'fresh' }).signedContent?.key).toBe(digest);
     // Per topic: a fresh ID is the same content, another topic another claim
     const perTopic = { oneEventPerBody: false };
     const created = read({}, perTopic);
     expect(created.typesShareContent).toBeUndefined();
-    expect(read({ 'X-Shopify-Event-Id': 'fresh', 'X-Shopify-Webhook-Id': 'fresh' }, perTopic).signedContent).toBe(created.signedContent);
-    expect(read({ 'X-Shopify-Topic': 'orders/paid' }, perTopic).signedContent).not.toBe(created.signedContent);
+    expect(read({ 'X-Shopify-Event-Id': 'fresh', 'X-Shopify-Webhook-Id': 'fresh' }, perTopic).signedContent?.key).toBe(created.signedContent?.key);
+    expect(read({ 'X-Shopify-Topic': 'orders/paid' }, perTopic).signedContent?.key).not.toBe(created.signedContent?.key);
   });
 
   const digest = createHmac('sha256', SECRET).update(body).digest();
@@ -185,20 +185,20 @@ describe('shopify scheme', () => {
       if (!verdict.ok) throw new Error(verdict.detail);
       return verdict.event;
     };
-    expect(event({}, { oneEventPerBody: true })).toMatchObject({ signedContent: sha(body), typesShareContent: true });
-    expect(event({}, { oneEventPerBody: false }).signedContent).toBe(sha('"orders/create"\n', body));
+    expect(event({}, { oneEventPerBody: true })).toMatchObject({ signedContent: contentKeyed(sha(body)), typesShareContent: true });
+    expect(event({}, { oneEventPerBody: false }).signedContent?.key).toBe(sha('"orders/create"\n', body));
     // Without a topic the prefix is JSON null, distinct from any topic string (which JSON always quotes).
-    expect(event({ 'X-Shopify-Topic': '' }, { oneEventPerBody: false }).signedContent).toBe(sha('null\n', body));
+    expect(event({ 'X-Shopify-Topic': '' }, { oneEventPerBody: false }).signedContent?.key).toBe(sha('null\n', body));
     const { 'X-Shopify-Topic': _topic, ...noTopic } = headers;
     const verdict = verify(body, noTopic, { oneEventPerBody: false });
-    expect(verdict).toMatchObject({ ok: true, event: { signedContent: sha('null\n', body) } });
+    expect(verdict).toMatchObject({ ok: true, event: { signedContent: contentKeyed(sha('null\n', body)) } });
     expect(verdict.ok && 'typesShareContent' in verdict.event).toBe(false);
   });
 
   test('Events deliveries read the ID, topic and shop from the un-prefixed headers, the webhook ID when the event ID is absent', () => {
     const { 'shopify-event-id': _eventId, ...headers } = eventsHeaders(sign(body));
     expect(verify(body, { ...headers, 'X-Shopify-Event-Id': 'ignored' }, { headerStyle: 'shopify' })).toMatchObject({
-      ok: true, event: { id: 'b54557e4-bdd9-4b37-8a5f-bf7d70bcd043', type: 'orders/create', groupKey: 'shop.myshopify.com', signedContent: createHash('sha256').update(body).digest('hex') },
+      ok: true, event: { id: 'b54557e4-bdd9-4b37-8a5f-bf7d70bcd043', type: 'orders/create', groupKey: 'shop.myshopify.com', signedContent: contentKeyed(createHash('sha256').update(body).digest('hex')) },
     });
   });
 

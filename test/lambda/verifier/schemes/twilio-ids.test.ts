@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { twilioScheme, type TwilioOptions } from '../../../../lambda/verifier/schemes/twilio';
 import type { Verdict } from '../../../../lambda/verifier/schemes/types';
 import { context, inbound } from '../../../support/requests';
-import { twilioSchemeBeforeIssue13 } from './support/twilio-before-issue-13';
+import { twilioSchemeBeforeIssue13, type VerdictBeforeIssue13 } from './support/twilio-before-issue-13';
 
 /**
  * Issue 13 rewrote the Twilio scheme for speed. Deployed claims are keyed on its event IDs (the
@@ -50,11 +50,16 @@ function sign(call: Call): string {
   return createHmac(call.algorithm ?? 'sha1', call.secret ?? TOKEN).update((call.signedUrl ?? requestUrl(call)) + data).digest('base64');
 }
 
-function verdicts(call: Call): { readonly now: Verdict; readonly before: Verdict } {
+/** The verdict with its signed content named by its key, as the claim names it: comparable with the old scheme's. */
+function keyed(verdict: Verdict): VerdictBeforeIssue13 {
+  return verdict.ok ? { ...verdict, event: { ...verdict.event, signedContent: verdict.event.signedContent?.key } } : verdict;
+}
+
+function verdicts(call: Call): { readonly now: VerdictBeforeIssue13; readonly before: VerdictBeforeIssue13 } {
   const headers = { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Twilio-Signature': sign(call), ...(call.algorithm === 'sha256' ? { 'X-Twilio-Webhooks-Signature-Settings': 'key=k,algorithm=HMAC_SHA256' } : {}), ...call.headers };
   const request = () => inbound({ body: call.body, headers, query: call.query }, call.publicUrl ?? PUBLIC_URL);
   const secrets = context([TOKEN, OLD_TOKEN], NOW_MS);
-  return { now: twilioScheme.verify(request(), secrets, call.options ?? {}), before: twilioSchemeBeforeIssue13.verify(request(), secrets, call.options ?? {}) };
+  return { now: keyed(twilioScheme.verify(request(), secrets, call.options ?? {})), before: twilioSchemeBeforeIssue13.verify(request(), secrets, call.options ?? {}) };
 }
 
 const form = (pairs: readonly (readonly [string, string])[]) => pairs.map(([name, value]) => `${encodeURIComponent(name)}=${encodeURIComponent(value)}`).join('&');

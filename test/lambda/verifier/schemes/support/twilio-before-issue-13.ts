@@ -4,9 +4,12 @@
 // one, so that nothing rewritten since can leak into the reference. Do not "fix" or speed it up.
 import { createHash, createHmac } from 'node:crypto';
 import { ERROR_CODES } from '../../../../../lambda/shared/contract';
-import { anyMatches, constantTimeEqual, decodeBase64, decodeHex, isRejection, reject, type HmacAlgorithm } from '../../../../../lambda/verifier/crypto';
+import { anyMatches, constantTimeEqual, decodeBase64, decodeHex, isRejection, reject, type HmacAlgorithm, type Rejection } from '../../../../../lambda/verifier/crypto';
 import { parseJsonBody, readString } from '../../../../../lambda/verifier/payload';
-import type { SignatureScheme } from '../../../../../lambda/verifier/schemes/types';
+import type { InboundRequest, VerificationContext, VerifiedEvent } from '../../../../../lambda/verifier/schemes/types';
+
+/** A verdict as the scheme gave it before issue 13: the signed content was named by its digest. */
+export type VerdictBeforeIssue13 = Rejection | { readonly ok: true; readonly event: Omit<VerifiedEvent, 'signedContent'> & { readonly signedContent?: string } };
 
 function hmac(algorithm: HmacAlgorithm, key: string, ...parts: readonly (string | Buffer)[]): Buffer {
   const mac = createHmac(algorithm, key);
@@ -77,10 +80,10 @@ interface TwilioOptions {
  * Default message group: the conversation, call or message SID, so one resource's callbacks
  * (queued → sent → delivered) stay in order.
  */
-export const twilioSchemeBeforeIssue13: SignatureScheme<TwilioOptions> = {
+export const twilioSchemeBeforeIssue13 = {
   id: 'twilio',
   requiredHeaders: () => [SIGNATURE_HEADER],
-  verify(request, context, options) {
+  verify(request: InboundRequest, context: VerificationContext, options: TwilioOptions): VerdictBeforeIssue13 {
     const header = request.header(SIGNATURE_HEADER);
     if (header === undefined) return reject(401, ERROR_CODES.MISSING_SIGNATURE, `missing ${SIGNATURE_HEADER} header`);
     const algorithm = readAlgorithm(request.header(SETTINGS_HEADER));
