@@ -119,6 +119,18 @@ export class RestApiEmulator {
     return `${this.baseUrl}/${this.config.stage}${resourcePath.startsWith('/') ? '' : '/'}${resourcePath}`;
   }
 
+  /**
+   * The URL a resource path has on the deployed stage (`https://<apiId>.execute-api.<region>.amazonaws.com/<stage>/…`,
+   * or the configured domain): what the events report, so what a sender that signs its URL must sign.
+   */
+  public deployedUrl(resourcePath: string): string {
+    return `https://${this.domainName}/${this.config.stage}${resourcePath.startsWith('/') ? '' : '/'}${resourcePath}`;
+  }
+
+  private get domainName(): string {
+    return this.config.domainName ?? `${this.config.apiId}.execute-api.${this.config.region}.amazonaws.com`;
+  }
+
   /** Requests being handled now. */
   public get inFlight(): number {
     return this.running;
@@ -269,7 +281,7 @@ export class RestApiEmulator {
     request: http.IncomingMessage, route: RestApiRoute, path: string, pathParameters: Record<string, string> | null,
     rawHeaders: Array<[string, string]>, query: Map<string, string[]>, body: Buffer, requestId: string, arrived: number,
   ): APIGatewayProxyEvent {
-    const domainName = this.config.domainName ?? `${this.config.apiId}.execute-api.${this.config.region}.amazonaws.com`;
+    const domainName = this.domainName;
     const sourceIp = (request.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, '');
     const forwardedFor = rawHeaders.find(([name]) => name.toLowerCase() === 'x-forwarded-for')?.[1];
     const sent: Array<[string, string]> = rawHeaders

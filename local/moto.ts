@@ -116,10 +116,12 @@ export function motoPython(root = ROOT): string {
 
 /**
  * Starts moto server on a free loopback port and waits until it answers. With `patches` (the
- * default) the server runs with {@link MOTO_PATCHES} applied, through the .venv's Python.
+ * default) the server runs with {@link MOTO_PATCHES} applied, through the virtualenv's Python:
+ * `venv` when given, else the repository's `.venv` under `root`.
  */
-export async function startMoto(options: { root?: string; timeoutMs?: number; patches?: boolean } = {}): Promise<MotoServer> {
-  const binary = motoBinary(options.root);
+export async function startMoto(options: { root?: string; venv?: string; timeoutMs?: number; patches?: boolean } = {}): Promise<MotoServer> {
+  const binary = options.venv ? path.join(options.venv, 'bin', 'moto_server') : motoBinary(options.root);
+  const python = options.venv ? path.join(options.venv, 'bin', 'python') : motoPython(options.root);
   if (!existsSync(binary)) {
     throw new EmulatorUnavailableError(`moto server is not installed at ${binary}. Run "bash scripts/ensure-python-tools.sh" (npm test does it).`);
   }
@@ -127,7 +129,7 @@ export async function startMoto(options: { root?: string; timeoutMs?: number; pa
   const args = ['-H', '127.0.0.1', '-p', String(port)];
   const [command, argv] = options.patches === false
     ? [binary, args]
-    : [motoPython(options.root), ['-c', `${MOTO_PATCHES}\nfrom moto.server import main\nmain()`, ...args]];
+    : [python, ['-c', `${MOTO_PATCHES}\nfrom moto.server import main\nmain()`, ...args]];
   const child = spawn(command, argv, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, MOTO_ALLOW_NONEXISTENT_REGION: 'true' } });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {

@@ -11,9 +11,11 @@ command -v python3 >/dev/null || { echo "python3 is required for the test suite 
 
 ensure_venv() {
   local venv=$1 requirements=$2 purpose=$3
+  shift 3
   local stamp=$venv/.requirements.sha256
   local want
-  want=$(sha256sum "$requirements" | cut -d' ' -f1)
+  # The requirements file and any file it includes with -r (passed after the purpose).
+  want=$(cat "$requirements" "$@" | sha256sum | cut -d' ' -f1)
   if [ -x "$venv/bin/python" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
     return 0
   fi
@@ -23,5 +25,5 @@ ensure_venv() {
   echo "$want" > "$stamp"
 }
 
-ensure_venv .venv requirements-dev.txt "moto, cfn-lint and checkov"
+ensure_venv .venv requirements-dev.txt "moto, cfn-lint and checkov" local/requirements-moto.txt
 ensure_venv .venv-python-app test/package/python/requirements.txt "aws-cdk-lib for Python (the Python smoke test)"
