@@ -28,10 +28,12 @@ describe('package', () => {
   describe('the tarball', () => {
     const files = packedFiles().map((file) => file.path);
 
-    test('ships the constructs, their jsii assembly, the shared contract, the two handler bundles, README and LICENSE, and nothing a consumer cannot use', () => {
+    test('ships the constructs, their jsii assembly, the shared contract, the two handler bundles, the CLI shim, README and LICENSE, and nothing a consumer cannot use', () => {
       const tops = [...new Set(files.map((file) => file.split('/').slice(0, file.startsWith('dist/lambda/') ? 3 : 2).join('/')))].sort();
       expect(tops).toEqual([
         '.jsii', '.jsii.gz', 'LICENSE', 'README.md', 'assets/rotation', 'assets/verifier',
+        // The `hardened-webhooks` bin: a shim that runs the CLI of @hardened-webhooks/local.
+        'cli/hardened-webhooks.js',
         'dist/lambda/shared', 'dist/lambda/verifier', 'dist/lib', 'package.json',
       ]);
       expect(readFileSync(path.join(root, 'LICENSE'), 'utf8')).toMatch(/Apache License\s+Version 2\.0/);
