@@ -70,6 +70,8 @@ export interface HardenedWebhookEndpointProps {
   readonly secretCacheTtl?: Duration;
   /**
    * How long event IDs are remembered. Keep it longer than the provider's retry window (Stripe retries for 3 days).
+   * Processors keep their once-per-event records longer when their queues can hold an event's
+   * message longer (see `ProcessorOptions.deadLetterRetentionPeriod`).
    * @default Duration.days(7)
    */
   readonly idempotencyRetention?: Duration;

@@ -61,6 +61,14 @@ export interface ProcessorOptions {
    */
   readonly retentionPeriod?: Duration;
   /**
+   * How long a message is kept in the dead-letter queue, to be inspected and redriven. A FIFO
+   * queue's message starts its retention again when it is dead-lettered, so an event's message can
+   * live `retentionPeriod` plus this. The processor keeps its once-per-event records at least that
+   * long, plus a day for a redrive to run, so a redriven event that had completed never runs again.
+   * @default Duration.days(14) (SQS's maximum)
+   */
+  readonly deadLetterRetentionPeriod?: Duration;
+  /**
    * Scoped tokens this processor may use (`tokens.get(name)` in the runtime). It may read these
    * secrets only — `secretsmanager:GetSecretValue` on each, `kms:Decrypt` on its key for that secret.
    * @default - none
@@ -85,7 +93,10 @@ export interface WebhookProcessorProps extends ProcessorOptions {
   readonly table: dynamodb.ITable;
   /** The endpoint's name (its construct path): with `name`, what identifies the processor's metrics. */
   readonly endpointName: string;
-  /** How long the processor's completed markers are kept. */
+  /**
+   * The endpoint's `idempotencyRetention`: the least time the processor keeps its completed markers
+   * (see {@link WebhookProcessor.recordRetention}).
+   */
   readonly recordRetention: Duration;
   /** Key for the queues, if the endpoint uses a customer-managed key. @default - SQS-managed encryption */
   readonly encryptionKey?: kms.IKey;
@@ -118,6 +129,12 @@ export class WebhookProcessor extends Construct {
   public readonly handler: lambda.IFunction;
   /** The processor's alarms. */
   public readonly alarms: ProcessorAlarms;
+  /**
+   * How long the processor keeps its once-per-event records: the endpoint's `idempotencyRetention`,
+   * or — when longer — as long as a message of the event can still be in its queues (`retentionPeriod`
+   * plus `deadLetterRetentionPeriod`) plus a day for a redrive to run.
+   */
+  public readonly recordRetention: Duration;
 
   private readonly alarmActions = new AlarmActionSet();
   /** Processor names are unique per endpoint only: the metrics carry both. */
@@ -142,10 +159,13 @@ export class WebhookProcessor extends Construct {
     const functionTimeout = knownTimeout ?? DEFAULT_FUNCTION_TIMEOUT;
     if (knownTimeout) warnOnShortVisibilityTimeout(this, props.visibilityTimeout, knownTimeout);
 
+    const deadLetterRetention = props.deadLetterRetentionPeriod ?? Duration.days(14);
+    const queueRetention = props.retentionPeriod ?? Duration.days(4);
+    this.recordRetention = recordRetentionFor(props.recordRetention, queueRetention, deadLetterRetention);
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       fifo: true,
       enforceSSL: true,
-      retentionPeriod: Duration.days(14),
+      retentionPeriod: deadLetterRetention,
       maxMessageSizeBytes: 1024 * 1024,
       ...encryption,
     });
@@ -157,7 +177,7 @@ export class WebhookProcessor extends Construct {
       deduplicationScope: sqs.DeduplicationScope.MESSAGE_GROUP,
       fifoThroughputLimit: sqs.FifoThroughputLimit.PER_MESSAGE_GROUP_ID,
       visibilityTimeout: props.visibilityTimeout ?? Duration.seconds(functionTimeout.toSeconds() * 6),
-      retentionPeriod: props.retentionPeriod ?? Duration.days(4),
+      retentionPeriod: queueRetention,
       maxMessageSizeBytes: 1024 * 1024,
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount ?? 5 },
       ...encryption,
@@ -309,7 +329,7 @@ export class WebhookProcessor extends Construct {
       [ENV.TABLE_NAME]: props.table.tableName,
       [ENV.PROCESSOR_NAME]: this.name,
       [ENV.ENDPOINT_NAME]: props.endpointName,
-      [ENV.PROCESSOR_RECORD_TTL_SECONDS]: String(props.recordRetention.toSeconds()),
+      [ENV.PROCESSOR_RECORD_TTL_SECONDS]: String(this.recordRetention.toSeconds()),
     };
     if (this.tokens.length > 0) {
       environment[ENV.TOKENS] = Stack.of(this).toJsonString(Object.fromEntries(this.tokens.map((token) => [token.tokenName, token.secret.secretArn])));
@@ -319,7 +339,8 @@ export class WebhookProcessor extends Construct {
       for (const [key, value] of Object.entries(environment)) props.handler.addEnvironment(key, value);
     } else {
       Annotations.of(this).addWarningV2('hardened-webhooks:processorEnvironment',
-        `Processor "${this.name}" is an imported function: set ${Object.keys(environment).join(', ')} on it yourself (see README).`);
+        `Processor "${this.name}" is an imported function: set ${Object.keys(environment).join(', ')} on it yourself (see README); `
+        + `${ENV.PROCESSOR_RECORD_TTL_SECONDS}=${this.recordRetention.toSeconds()}, so that its records outlive its messages (the runtime's default is 7 days).`);
     }
   }
 }
@@ -363,6 +384,19 @@ function knownSeconds(visibilityTimeout: Duration | undefined, functionTimeout: 
   return { visible: visibilityTimeout.toSeconds(), timeout: functionTimeout.toSeconds() };
 }
 
+/** Time for a redriven message to be received and processed after it left the dead-letter queue. */
+const REDRIVE_ALLOWANCE = Duration.days(1);
+
+/**
+ * A processor's records must outlive every message that can still deliver one of its events: the
+ * message's time in the queue, then in the dead-letter queue (FIFO restarts retention there), then a
+ * redrive. Otherwise a redriven event that had completed finds no record and runs a second time.
+ */
+function recordRetentionFor(idempotencyRetention: Duration, queueRetention: Duration, deadLetterRetention: Duration): Duration {
+  const messageLifetime = queueRetention.toSeconds() + deadLetterRetention.toSeconds() + REDRIVE_ALLOWANCE.toSeconds();
+  return Duration.seconds(Math.max(idempotencyRetention.toSeconds(), messageLifetime));
+}
+
 function validateProcessorOptions(props: ProcessorOptions, functionTimeout: Duration | undefined): void {
   const v = new PropsValidator('addProcessor');
   const seconds = knownSeconds(props.visibilityTimeout, functionTimeout);
@@ -376,6 +410,7 @@ function validateProcessorOptions(props: ProcessorOptions, functionTimeout: Dura
   v.range('maxReceiveCount', props.maxReceiveCount, 1, 1000).integer('maxReceiveCount', props.maxReceiveCount);
   v.range('visibilityTimeout', props.visibilityTimeout?.toSeconds(), 1, 43200, ' s');
   v.range('retentionPeriod', props.retentionPeriod?.toSeconds(), 60, 1209600, ' s');
+  v.range('deadLetterRetentionPeriod', props.deadLetterRetentionPeriod?.toSeconds(), 60, 1209600, ' s');
   v.range('tokenCacheTtl', props.tokenCacheTtl?.toSeconds(), 0, 3600, ' s');
   const names = (props.tokens ?? []).map((token) => token.tokenName);
   const repeated = names.filter((name, index) => names.indexOf(name) !== index);

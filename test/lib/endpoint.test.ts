@@ -242,6 +242,44 @@ describe('HardenedWebhookEndpoint: processors', () => {
     });
   });
 
+  describe('a processor\'s records outlive every message that can still deliver its event', () => {
+    const DAY = 86400;
+    const recordTtl = (t: ReturnType<typeof template>, name: string) => Number(Object.values(t.findResources('AWS::Lambda::Function'))
+      .map((fn) => fn.Properties.Environment?.Variables ?? {})
+      .find((variables) => variables[ENV.PROCESSOR_NAME] === name)?.[ENV.PROCESSOR_RECORD_TTL_SECONDS]);
+    const retentions = (t: ReturnType<typeof template>) => Object.values(t.findResources('AWS::SQS::Queue')).map((queue) => Number(queue.Properties.MessageRetentionPeriod)).sort((a, b) => a - b);
+
+    test('by default: 4 days in the queue, 14 in the dead-letter queue (FIFO restarts retention there), a day to redrive', () => {
+      const { stack, endpoint } = endpointStack({ provider: WebhookProvider.stripe() });
+      const processor = endpoint.addProcessor(placeholderFunction(stack, 'Fn'), { name: 'p' });
+      const t = template(stack);
+      expect(retentions(t)).toEqual([4 * DAY, 14 * DAY]);
+      expect(recordTtl(t, 'p')).toBe(19 * DAY);
+      expect(processor.recordRetention.toSeconds()).toBe(19 * DAY);
+      // The verifier's claims keep the endpoint's own idempotencyRetention.
+      expect(verifierConfig(stack).retentionSeconds).toBe(7 * DAY);
+    });
+
+    test.each([
+      ['shorter queues', { retentionPeriod: Duration.days(1), deadLetterRetentionPeriod: Duration.days(2) }, {}, 7 * DAY],
+      ['a longer idempotencyRetention', {}, { idempotencyRetention: Duration.days(30) }, 30 * DAY],
+      ['a shorter dead-letter queue', { deadLetterRetentionPeriod: Duration.days(5) }, {}, 10 * DAY],
+    ])('%s', (_name, options, endpointProps, ttl) => {
+      const { stack, endpoint } = endpointStack({ provider: WebhookProvider.stripe(), ...endpointProps });
+      endpoint.addProcessor(placeholderFunction(stack, 'Fn'), { name: 'p', ...options });
+      const t = template(stack);
+      expect(recordTtl(t, 'p')).toBe(ttl);
+      if ('deadLetterRetentionPeriod' in options) expect(retentions(t)).toContain(options.deadLetterRetentionPeriod?.toSeconds());
+    });
+
+    test('an imported processor function is told the record TTL to set', () => {
+      const { stack, endpoint } = endpointStack({ provider: WebhookProvider.stripe() });
+      endpoint.addProcessor(lambda.Function.fromFunctionArn(stack, 'Imported', 'arn:aws:lambda:us-east-1:123456789012:function:x'), { name: 'imported' });
+      const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('imported function'));
+      expect(String(warnings[0]?.entry.data)).toContain(`${ENV.PROCESSOR_RECORD_TTL_SECONDS}=${19 * DAY}`);
+    });
+  });
+
   test('public properties expose what was created', () => {
     const { endpoint } = stripeEndpoint();
     expect(endpoint.processors.map((p) => p.name)).toEqual(['fulfilment', 'audit']);
@@ -287,6 +325,7 @@ describe('HardenedWebhookEndpoint: prop validation names the prop and the bad va
     [{ name: 'ok', maxReceiveCount: 0 }, /maxReceiveCount must be between 1 and 1000; got 0/],
     [{ name: 'ok', visibilityTimeout: Duration.hours(13) }, /visibilityTimeout must be between 1 s and 43200 s; got 46800 s/],
     [{ name: 'ok', retentionPeriod: Duration.days(15) }, /retentionPeriod must be between 60 s and 1209600 s; got 1296000 s/],
+    [{ name: 'ok', deadLetterRetentionPeriod: Duration.seconds(30) }, /deadLetterRetentionPeriod must be between 60 s and 1209600 s; got 30 s/],
     [{ name: 'ok', eventTypes: [''] }, /eventTypes entries must be 1–256 characters; got ""/],
   ])('addProcessor %o', (options, message) => {
     const { stack, endpoint } = endpointStack({ provider });
