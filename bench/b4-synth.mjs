@@ -3,7 +3,7 @@
 //
 //   npm run build && node bench/b4-synth.mjs
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, fmt, median, options, progress, spread, table, timeProcess, writeResult } from './lib/common.mjs';
@@ -14,10 +14,28 @@ const APP = join(ROOT, 'dist', 'bin', 'example-app.js');
 const CDK_VERSION = JSON.parse(readFileSync(join(ROOT, 'node_modules', 'aws-cdk-lib', 'package.json'), 'utf8')).version;
 if (!existsSync(APP)) throw new Error('dist/bin/example-app.js is missing: run "npm run build" first');
 
+/** Temporary directory holding the example app's template for the template-only variant (see exampleTemplate). */
+let templateDir;
+process.on('exit', () => { if (templateDir) rmSync(templateDir, { recursive: true, force: true }); });
+
+/** Rebuilds the template at $B4_TEMPLATE from raw CfnResources (same logical IDs, properties and options) and synthesizes it. */
+const TEMPLATE_ONLY_APP = [
+  "const c=require('aws-cdk-lib');const t=JSON.parse(require('fs').readFileSync(process.env.B4_TEMPLATE,'utf8'));",
+  "const a=new c.App();const s=new c.Stack(a,'TemplateOnly');",
+  "for(const[id,r]of Object.entries(t.Resources)){const x=new c.CfnResource(s,id,{type:r.Type,properties:r.Properties});",
+  "for(const k of['DependsOn','Condition','DeletionPolicy','UpdateReplacePolicy','UpdatePolicy','CreationPolicy'])if(r[k]!==undefined)x.addOverride(k,r[k]);}",
+  "for(const[id,o]of Object.entries(t.Outputs??{}))new c.CfnOutput(s,id,{value:o.Value,description:o.Description});",
+  'a.synth();',
+].join('');
+
 const variants = [
   { id: 'empty', label: 'app with no stack: `new App().synth()`', args: ['-e', "new (require('aws-cdk-lib').App)().synth()"] },
   { id: 'empty-stack', label: '**empty CDK app**: one empty `Stack`', args: ['-e', "const c=require('aws-cdk-lib');const a=new c.App();new c.Stack(a,'Empty');a.synth()"] },
   { id: 'example', label: '**example app** (`node dist/bin/example-app.js`, cdk-nag AwsSolutions checks on)', args: [APP] },
+  // The example's own synthesized template, rebuilt from raw CfnResources in an otherwise empty app: no construct
+  // code, no assets, no cdk-nag, a heap the size of the empty app's. What this template alone costs through synth
+  // and aws-cdk-lib's validation, however it is produced.
+  { id: 'template-only', label: 'the example\'s template alone: the same resources as raw `CfnResource`s in an empty app', args: ['-e', TEMPLATE_ONLY_APP], env: () => ({ B4_TEMPLATE: exampleTemplate() }) },
   {
     id: 'example-no-nag',
     label: 'example app without cdk-nag (same stack, no checks plugin)',
@@ -32,8 +50,10 @@ const variants = [
 function synth(variant) {
   const outdir = mkdtempSync(join(tmpdir(), `hw-bench-synth-${variant.id}-`));
   try {
-    const t = timeProcess(process.execPath, variant.args, { env: { ...process.env, CDK_OUTDIR: outdir, NODE_NO_WARNINGS: '1', ...variant.env } });
+    const env = typeof variant.env === 'function' ? variant.env() : variant.env;
+    const t = timeProcess(process.execPath, variant.args, { env: { ...process.env, CDK_OUTDIR: outdir, NODE_NO_WARNINGS: '1', ...env } });
     if (variant.id !== 'empty' && !existsSync(join(outdir, 'manifest.json'))) throw new Error(`${variant.id} wrote no cloud assembly`);
+    if (variant.id === 'template-only') checkSameResources(join(outdir, 'TemplateOnly.template.json'));
     return t;
   } finally {
     rmSync(outdir, { recursive: true, force: true });
@@ -88,9 +108,31 @@ Self time of one profiled synth of the example app (\`node --cpu-prof\`, idle sa
 ${table(['where', 'share of samples'], profile.map(([k, v]) => [k, `${(v * 100).toFixed(0)}%`]), ['l', 'r'])}
 
 - aws-cdk-lib's built-in CloudFormation template validation (on by default for every stack in aws-cdk-lib ${CDK_VERSION}; \`CDK_VALIDATION=false\` turns it off) is ${fmt.ms(m(floorId) - m('empty-stack-no-validation'))} ms of the empty app and ${fmt.ms(m('example') - m('example-no-validation'))} ms of the example app. Without it on both sides the example app is ${fmt.ratio(m('example-no-validation') / m('empty-stack-no-validation'))} the empty app: what remains is the example's constructs, the fingerprinting of its assets, cdk-nag and loading the aws-cdk-lib modules they use. Switching it off is the app's choice, not the library's.
+- The example's template alone — its ${Object.keys(JSON.parse(readFileSync(exampleTemplate(), 'utf8')).Resources).length} resources rebuilt as raw \`CfnResource\`s in an otherwise empty app, so no construct code, no assets, no cdk-nag and a heap the size of the empty app's — is ${fmt.ratio(m('template-only') / m(floorId))} the empty app (${fmt.ms(m('template-only') - m(floorId))} ms more CPU): that share comes with the template, however it is produced. The example app's other ${fmt.ms(m('example') - m('template-only'))} ms are its constructs and the aws-cdk-lib modules they load, fingerprinting its assets, cdk-nag, and validation running on a larger heap (the validator's WebAssembly memory growth triggers full garbage collections, which cost more the more the app has loaded).
 - cdk-nag (the AwsSolutions pack the example app registers) is ${fmt.ms(nagMs)} ms of the example app's ${fmt.ms(m('example'))} ms of CPU (${((nagMs / m('example')) * 100).toFixed(0)}%).
 - \`npx cdk synth\` adds the CLI's own start (it spawns the same command) and is not what is measured here.
 `;
+
+/** The example app's template (synthesized once, validation off: the template does not depend on it), as a file path. */
+function exampleTemplate() {
+  if (templateDir) return join(templateDir, 'template.json');
+  templateDir = mkdtempSync(join(tmpdir(), 'hw-bench-template-'));
+  const outdir = join(templateDir, 'out');
+  const r = spawnSync(process.execPath, [APP], { cwd: ROOT, env: { ...process.env, CDK_OUTDIR: outdir, CDK_VALIDATION: 'false', NODE_NO_WARNINGS: '1' }, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`example app synth failed (${r.status}): ${r.stderr.slice(-2000)}`);
+  writeFileSync(join(templateDir, 'template.json'), readFileSync(join(outdir, 'HardenedWebhooksExample.template.json')));
+  rmSync(outdir, { recursive: true, force: true });
+  return join(templateDir, 'template.json');
+}
+
+/** The template-only app must have produced the example's resources exactly (construct metadata aside). */
+function checkSameResources(file) {
+  const canonical = (v) => (Array.isArray(v) ? v.map(canonical) : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical(v[k])])) : v);
+  const strip = (resources) => JSON.stringify(canonical(Object.fromEntries(Object.entries(resources).map(([id, { Metadata: _, ...rest }]) => [id, rest]))));
+  const want = JSON.parse(readFileSync(exampleTemplate(), 'utf8')).Resources;
+  const got = JSON.parse(readFileSync(file, 'utf8')).Resources;
+  if (strip(want) !== strip(got)) throw new Error('the template-only app did not reproduce the example app\'s resources');
+}
 
 function profileSynth() {
   const dir = mkdtempSync(join(tmpdir(), 'hw-bench-prof-'));
