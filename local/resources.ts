@@ -71,13 +71,15 @@ const QUEUE_ATTRIBUTES = [
  * prefixed by `prefix` so that concurrent harnesses sharing one emulator never collide. Registers
  * every created resource with the resolver, so later `Ref`s resolve to the emulated resources.
  */
-export async function createTemplateResources(resolver: TemplateResolver, clients: EmulatorClients, prefix: string): Promise<LocalResources> {
+export async function createTemplateResources(
+  resolver: TemplateResolver, clients: EmulatorClients, prefix: string, include: (logicalId: string) => boolean = () => true,
+): Promise<LocalResources> {
   const tables = new Map<string, LocalTable>();
   const queues = new Map<string, LocalQueue>();
   const secrets = new Map<string, LocalSecret>();
   const template = resolver.template;
   const pending = new Map<string, CfnResource>(
-    Object.entries(template.Resources).filter(([, resource]) => CREATED_TYPES.includes(resource.Type) && !resource.Condition),
+    Object.entries(template.Resources).filter(([logicalId, resource]) => CREATED_TYPES.includes(resource.Type) && !resource.Condition && include(logicalId)),
   );
 
   const created: Array<() => Promise<unknown>> = [];

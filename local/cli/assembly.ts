@@ -4,7 +4,7 @@
  * the app command the way `cdk synth` does (the output folder and the context in the environment).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { CfnTemplate } from '../template';
@@ -65,7 +65,21 @@ export interface SynthOptions {
 export async function synthesize(options: SynthOptions): Promise<string> {
   const outdir = mkdtempSync(path.join(tmpdir(), 'hardened-webhooks-dev-'));
   const env = { ...process.env, CDK_OUTDIR: outdir, CDK_CONTEXT_JSON: JSON.stringify(options.context ?? {}) };
-  await new Promise<void>((resolve, reject) => {
+  try {
+    await runApp(options, env);
+  } catch (error) {
+    rmSync(outdir, { recursive: true, force: true });
+    throw error;
+  }
+  if (!existsSync(path.join(outdir, 'manifest.json'))) {
+    rmSync(outdir, { recursive: true, force: true });
+    throw new CliError(`the app "${options.app}" exited without writing a cloud assembly: does it call app.synth()?`);
+  }
+  return outdir;
+}
+
+function runApp(options: SynthOptions, env: NodeJS.ProcessEnv): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
     const child = spawn(options.app, { cwd: options.cwd, env, shell: true, stdio: ['ignore', 'pipe', 'pipe'] });
     let tail = '';
     const collect = (chunk: Buffer) => {
@@ -80,10 +94,6 @@ export async function synthesize(options: SynthOptions): Promise<string> {
       ? resolve()
       : reject(new CliError(`the app "${options.app}" failed to synthesize (exit code ${code}):\n${tail.trim()}`))));
   });
-  if (!existsSync(path.join(outdir, 'manifest.json'))) {
-    throw new CliError(`the app "${options.app}" exited without writing a cloud assembly: does it call app.synth()?`);
-  }
-  return outdir;
 }
 
 /** The `app` command and `context` of the cdk.json in `cwd`. */

@@ -3,12 +3,13 @@
  * port, against moto — the verifier and processors from the bundles the app's assets hold, queues,
  * table and secrets created from its templates.
  */
+import { createPublicKey } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import * as path from 'node:path';
-import { ENV } from '../../lambda/shared/contract';
 import { startHarness, type Harness } from '../harness';
+import { endpointsIn } from '../harness/topology';
 import type { LogEntry } from '../lambda';
 import { startMoto, type MotoServer } from '../moto';
-import { resourcesOfType, type CfnTemplate } from '../template';
 import { readAssembly, readCdkJson, synthesize, type AssemblyStack } from './assembly';
 import { CliError } from './errors';
 import { ensureMotoVirtualenv } from './python-tools';
@@ -62,8 +63,19 @@ export interface DevSession {
 }
 
 export async function startDev(options: DevOptions): Promise<DevSession> {
-  const stacks = await loadStacks(options);
-  const targets = stacks.flatMap((stack) => endpointsOf(stack.template).map((endpoint) => ({ stack, endpoint })));
+  const { stacks, synthesized } = await loadStacks(options);
+  // The assembly dev synthesized itself (with copies of the bundles) goes when the session ends.
+  const removeAssembly = () => (synthesized ? rmSync(synthesized, { recursive: true, force: true }) : undefined);
+  try {
+    return await serve(stacks, options, removeAssembly);
+  } catch (error) {
+    removeAssembly();
+    throw error;
+  }
+}
+
+async function serve(stacks: readonly AssemblyStack[], options: DevOptions, removeAssembly: () => void): Promise<DevSession> {
+  const targets = stacks.flatMap((stack) => endpointsIn(stack.template).map(({ endpointName }) => ({ stack, endpoint: endpointName })));
   if (targets.length === 0) {
     throw new CliError(`no HardenedWebhookEndpoint in ${stacks.map((stack) => stack.displayName).join(', ') || 'the assembly (it has no stacks)'}`);
   }
@@ -80,6 +92,7 @@ export async function startDev(options: DevOptions): Promise<DevSession> {
   const stop = async () => {
     for (const endpoint of endpoints) await endpoint.harness.stop();
     await moto?.stop();
+    removeAssembly();
   };
   try {
     for (const [index, { stack, endpoint }] of targets.entries()) {
@@ -96,6 +109,7 @@ export async function startDev(options: DevOptions): Promise<DevSession> {
       });
       const secret = secretFor(options.secrets ?? [], endpoint);
       if (secret !== undefined) await harness.setSigningSecret(secret);
+      const keyProblem = secret === undefined ? undefined : publicKeyProblem(harness.config.provider.scheme, secret);
       endpoints.push({
         stackName: stack.stackName,
         endpoint,
@@ -105,7 +119,7 @@ export async function startDev(options: DevOptions): Promise<DevSession> {
         secretSet: secret !== undefined,
         signingSecretArn: harness.signingSecretArn,
         processors: Object.values(harness.processors).map((processor) => ({ name: processor.name, polled: processor.poller !== undefined })),
-        warnings: harness.warnings,
+        warnings: keyProblem ? [...harness.warnings, keyProblem] : harness.warnings,
         harness,
       });
     }
@@ -116,28 +130,19 @@ export async function startDev(options: DevOptions): Promise<DevSession> {
   return { emulator, endpoints, stop };
 }
 
-async function loadStacks(options: DevOptions): Promise<AssemblyStack[]> {
-  if (options.cdkOut) return readAssembly(path.resolve(options.cwd, options.cdkOut));
+async function loadStacks(options: DevOptions): Promise<{ readonly stacks: AssemblyStack[]; readonly synthesized?: string }> {
+  if (options.cdkOut) return { stacks: readAssembly(path.resolve(options.cwd, options.cdkOut)) };
   const cdkJson = readCdkJson(options.cwd);
   const app = options.app ?? cdkJson.app;
   if (!app) throw new CliError(`no app to run: pass --app "<command>" or --cdk-out <folder>, or run in a folder whose cdk.json has "app" (looked in ${options.cwd})`);
   options.onProgress?.(`Synthesizing: ${app}`);
-  return readAssembly(await synthesize({ app, cwd: options.cwd, context: cdkJson.context }));
-}
-
-/** The construct paths of the template's endpoints (each verifier's `endpointName`). */
-function endpointsOf(template: CfnTemplate): string[] {
-  return resourcesOfType(template, 'AWS::Lambda::Function').flatMap(([, resource]) => {
-    const variables = (resource.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables;
-    const config = variables?.[ENV.VERIFIER_CONFIG];
-    return config === undefined ? [] : [endpointNameIn(config)];
-  }).filter((name): name is string => name !== undefined);
-}
-
-/** The endpoint name from the configuration as synthesized: a JSON string, or an Fn::Join around one. */
-function endpointNameIn(config: unknown): string | undefined {
-  const text = typeof config === 'string' ? config : JSON.stringify(config);
-  return /"endpointName\\?":\\?"((?:[^"\\]|\\.)*?)\\?"/.exec(text)?.[1];
+  const synthesized = await synthesize({ app, cwd: options.cwd, context: cdkJson.context });
+  try {
+    return { stacks: readAssembly(synthesized), synthesized };
+  } catch (error) {
+    rmSync(synthesized, { recursive: true, force: true });
+    throw error;
+  }
 }
 
 function assertSecretsNameEndpoints(secrets: readonly SecretAssignment[], endpoints: readonly string[]): void {
@@ -150,4 +155,27 @@ function assertSecretsNameEndpoints(secrets: readonly SecretAssignment[], endpoi
 
 function secretFor(secrets: readonly SecretAssignment[], endpoint: string): string | undefined {
   return secrets.find((secret) => secret.endpoint === endpoint)?.value ?? secrets.find((secret) => secret.endpoint === undefined)?.value;
+}
+
+/**
+ * Discord and SendGrid endpoints hold the provider's PUBLIC key, not a shared secret: a value that is
+ * not one makes every request fail, so say so when the endpoint starts rather than on each 401.
+ */
+export function publicKeyProblem(scheme: string, secret: string): string | undefined {
+  if (scheme === 'discord' && !/^[0-9a-fA-F]{64}$/.test(secret.trim())) {
+    return 'this Discord endpoint holds an Ed25519 public key (64 hex characters); the secret given is not one, so every request will be refused. "send discord --generate-key" makes a pair.';
+  }
+  if (scheme === 'sendgrid' && !isP256PublicKey(secret.trim())) {
+    return 'this SendGrid endpoint holds an ECDSA P-256 public key (base64 DER); the secret given is not one, so every request will be refused. "send sendgrid --generate-key" makes a pair.';
+  }
+  return undefined;
+}
+
+function isP256PublicKey(value: string): boolean {
+  try {
+    const key = createPublicKey({ key: Buffer.from(value, 'base64'), format: 'der', type: 'spki' });
+    return key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1';
+  } catch {
+    return false;
+  }
 }

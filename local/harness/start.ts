@@ -14,8 +14,8 @@ import { TemplateResolver, UnsupportedTemplateError, pointsAt, resourcesOfType, 
 import { send, waitForIdle } from './client';
 import { EmfMetrics } from './metrics';
 import {
-  ACCOUNT_ID, BundleLocator, CREDENTIALS, DEFAULT_REGION, buildApi, chooseVerifier, defaultAssetsDirectory, environmentOf, functionDefinition,
-  importedFunctionDefinition, registerHostedAndPlaceholders,
+  ACCOUNT_ID, BundleLocator, CREDENTIALS, DEFAULT_REGION, buildApi, chooseEndpoint, defaultAssetsDirectory, environmentOf, functionDefinition,
+  importedFunctionDefinition, logicalIdsOfEndpoint, registerHostedAndPlaceholders, verifierConfigOf, type TemplateEndpoint,
 } from './topology';
 import type { AwsClientConfig, Harness, HarnessOptions, HarnessProcessor, ProcessorContext, ProcessorImplementation } from './types';
 
@@ -60,8 +60,11 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
 
   registerHostedAndPlaceholders(resolver, prefix, region);
   let resources: LocalResources;
+  let chosen: TemplateEndpoint;
   try {
-    resources = await createTemplateResources(resolver, aws, prefix);
+    chosen = chooseEndpoint(template, options.endpoint);
+    const needed = logicalIdsOfEndpoint(template, chosen.logicalId);
+    resources = await createTemplateResources(resolver, aws, prefix, (logicalId) => needed.has(logicalId));
   } catch (error) {
     destroyClients();
     throw error;
@@ -95,8 +98,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     };
     const bundles = new BundleLocator(options.assetDirectories ?? [defaultAssetsDirectory()]);
 
-    const chosen = chooseVerifier(template, resolver, options.endpoint);
-    const config = chosen.config;
+    const config = verifierConfigOf(resolver, chosen);
     const verifierCode: FunctionCode = options.verifier?.implementation
       ? { handler: options.verifier.implementation }
       : bundles.codeFor(chosen.logicalId, chosen.resource);

@@ -20,26 +20,74 @@ export const DEFAULT_REGION = 'us-east-1';
 export const ACCOUNT_ID = '123456789012';
 export const CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' };
 
-/** The endpoint the harness serves: its verifier function and the configuration the template gives it. */
-export interface ChosenVerifier {
+/** An endpoint in a template: its verifier function and its name (construct path), read before anything is created. */
+export interface TemplateEndpoint {
   readonly logicalId: string;
   readonly resource: CfnResource;
-  readonly config: VerifierConfig;
+  readonly endpointName: string;
 }
 
-/** The function whose environment carries the verifier configuration; `endpoint` picks one of several. */
-export function chooseVerifier(template: CfnTemplate, resolver: TemplateResolver, endpoint: string | undefined): ChosenVerifier {
-  const verifiers = resourcesOfType(template, FUNCTION).filter(([, resource]) => environmentOf(resource)?.[ENV.VERIFIER_CONFIG] !== undefined);
-  const candidates = verifiers.map(([logicalId, resource]) => ({
-    logicalId, resource, config: JSON.parse(resolver.resolveString(environmentOf(resource)?.[ENV.VERIFIER_CONFIG], `${logicalId} ${ENV.VERIFIER_CONFIG}`)) as VerifierConfig,
-  }));
-  const chosen = endpoint ? candidates.find((candidate) => candidate.config.endpointName === endpoint) : candidates.length === 1 ? candidates[0] : undefined;
+/** The template's endpoints: the functions whose environment carries a verifier configuration. */
+export function endpointsIn(template: CfnTemplate): TemplateEndpoint[] {
+  return resourcesOfType(template, FUNCTION).flatMap(([logicalId, resource]) => {
+    const config = environmentOf(resource)?.[ENV.VERIFIER_CONFIG];
+    const endpointName = config === undefined ? undefined : endpointNameIn(config);
+    return endpointName === undefined ? [] : [{ logicalId, resource, endpointName }];
+  });
+}
+
+/**
+ * The configuration's `endpointName`, from the configuration as synthesized (a JSON string, or an
+ * Fn::Join around one): the name is a construct path, a literal in the template, while the rest
+ * refers to resources that do not exist yet.
+ */
+function endpointNameIn(config: unknown): string | undefined {
+  const text = typeof config === 'string' ? config : JSON.stringify(config);
+  return /"endpointName\\?":\\?"([^"\\]*)\\?"/.exec(text)?.[1];
+}
+
+/** The endpoint to serve: `endpoint` (its construct path) picks one of several. */
+export function chooseEndpoint(template: CfnTemplate, endpoint: string | undefined): TemplateEndpoint {
+  const candidates = endpointsIn(template);
+  const chosen = endpoint ? candidates.find((candidate) => candidate.endpointName === endpoint) : candidates.length === 1 ? candidates[0] : undefined;
   if (!chosen) {
     throw new UnsupportedTemplateError(candidates.length === 0
       ? 'the template has no HardenedWebhookEndpoint (no function with HW_VERIFIER_CONFIG)'
-      : `choose the endpoint to serve with options.endpoint; the template has ${candidates.map((candidate) => candidate.config.endpointName).join(', ')}`);
+      : `choose the endpoint to serve with options.endpoint; the template has ${candidates.map((candidate) => candidate.endpointName).join(', ')}`);
   }
   return chosen;
+}
+
+/** The chosen endpoint's configuration, references resolved (once its resources exist). */
+export function verifierConfigOf(resolver: TemplateResolver, chosen: TemplateEndpoint): VerifierConfig {
+  return JSON.parse(resolver.resolveString(environmentOf(chosen.resource)?.[ENV.VERIFIER_CONFIG], `${chosen.logicalId} ${ENV.VERIFIER_CONFIG}`)) as VerifierConfig;
+}
+
+/**
+ * The logical IDs one endpoint needs: what its verifier's environment refers to (table, queues,
+ * signing secret), what those refer to (dead-letter queues), and for each of its queues the
+ * processor function an event source mapping feeds and what that function's environment refers to
+ * (scoped tokens' secrets). Another endpoint of the same stack is left out, so serving N endpoints
+ * creates each one's resources once, not N times.
+ */
+export function logicalIdsOfEndpoint(template: CfnTemplate, verifierLogicalId: string): ReadonlySet<string> {
+  const needed = new Set<string>();
+  const mappings = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping');
+  const visit = (logicalId: string | undefined): void => {
+    const resource = logicalId === undefined ? undefined : template.Resources[logicalId];
+    if (!resource || needed.has(logicalId as string)) return;
+    needed.add(logicalId as string);
+    // A function's role, code and log group are not created: only what its code is told about matters.
+    const refersTo = resource.Type === FUNCTION ? environmentOf(resource) : resource.Properties;
+    for (const reference of referencedLogicalIds(refersTo)) visit(reference);
+    if (resource.Type === 'AWS::SQS::Queue') {
+      for (const [, mapping] of mappings.filter(([, candidate]) => pointsAt(candidate.Properties?.EventSourceArn) === logicalId)) {
+        visit(pointsAt(mapping.Properties?.FunctionName));
+      }
+    }
+  };
+  visit(verifierLogicalId);
+  return needed;
 }
 
 export function registerHostedAndPlaceholders(resolver: TemplateResolver, prefix: string, region: string): void {

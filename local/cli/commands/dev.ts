@@ -46,7 +46,8 @@ function secretAssignments(flags: DevFlags): SecretAssignment[] {
   if (flags.secret !== undefined) assignments.push({ value: flags.secret });
   if (flags.secretEnv !== undefined) {
     const value = process.env[flags.secretEnv];
-    if (!value) throw new CliError(`environment variable ${flags.secretEnv} is not set or empty`, 2);
+    // The name is not echoed: a secret pasted where its variable's name belongs must not be printed.
+    if (!value) throw new CliError('the environment variable --secret-env names is not set or empty', 2);
     assignments.push({ value });
   }
   for (const pair of flags.secretFor ?? []) {

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isDeepStrictEqual } from 'node:util';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CliError } from '../errors';
 import type { Output } from '../output';
@@ -31,6 +32,9 @@ interface Answer {
   readonly body: string;
   readonly ms: number;
   readonly error?: string;
+  /** For a handshake: whether the endpoint answered what the provider requires to accept the URL. */
+  readonly handshake?: 'expected' | 'unexpected';
+  readonly expectedReply?: { readonly statusCode: number; readonly body: string };
 }
 
 export async function runSend(provider: string, raw: Record<string, unknown>, output: Output): Promise<void> {
@@ -39,7 +43,7 @@ export async function runSend(provider: string, raw: Record<string, unknown>, ou
   if (flags.count > 1 && flags.eventId !== undefined) throw new CliError('--event-id names one event: it cannot be combined with --count', 2);
   const secret = await resolveSecret(provider, flags, output);
   const body = flags.body === undefined ? undefined : readFileSync(flags.body);
-  const options = parseOptions(flags.option ?? []);
+  const options = parseOptions(provider, flags.option ?? []);
 
   // Each event is built once and its duplicates send the very same bytes, as a provider's retry does.
   const requests: Array<{ readonly request: SignedTestRequest; readonly attempt: number }> = [];
@@ -49,14 +53,18 @@ export async function runSend(provider: string, raw: Record<string, unknown>, ou
       timestampOffsetSeconds: flags.timestampOffset, options,
     });
     if (!flags.json && event === 0) output.progress(request.description);
+    if (event === 0 && flags.eventId !== undefined && request.eventId !== flags.eventId) {
+      output.progress(`note: ${provider} endpoints name an event by what its signature covers, not by an ID field: --event-id set the payload's IDs, `
+        + 'and the event ID the endpoint sees changes with the signed timestamp or content');
+    }
     for (let attempt = 1; attempt <= flags.duplicates; attempt++) requests.push({ request, attempt });
   }
 
-  const answers = await inParallel(requests, flags.concurrency, async ({ request, attempt }) => post(request, attempt));
+  const answers = await inParallel(requests, flags.concurrency, async ({ request, attempt }) => withHandshakeCheck(request, await post(request, attempt)));
   for (const answer of answers) {
     if (flags.json) output.json(answer);
     else output.line(formatAnswer(answer));
-    if (answer.error !== undefined || answer.status < 200 || answer.status > 299) output.exitCode = 1;
+    if (answer.error !== undefined || answer.status < 200 || answer.status > 299 || answer.handshake === 'unexpected') output.exitCode = 1;
   }
   if (!flags.json && answers.length > 1) output.line(summary(answers));
 }
@@ -72,7 +80,8 @@ async function resolveSecret(provider: string, flags: SendFlags, output: Output)
   }
   if (flags.secretEnv !== undefined) {
     const value = process.env[flags.secretEnv];
-    if (!value) throw new CliError(`environment variable ${flags.secretEnv} is not set or empty`, 2);
+    // The name is not echoed: a secret pasted where its variable's name belongs must not be printed.
+    if (!value) throw new CliError('the environment variable --secret-env names is not set or empty', 2);
     return value;
   }
   if (flags.secretArn !== undefined) return currentSecretValue(flags.secretArn);
@@ -85,12 +94,7 @@ async function currentSecretValue(arn: string): Promise<string> {
   try {
     const { SecretString } = await client.send(new GetSecretValueCommand({ SecretId: arn }));
     if (!SecretString) throw new CliError(`secret ${arn} has no string value`);
-    const text = SecretString.trim();
-    if (!text.startsWith('[')) return text;
-    const entries = JSON.parse(text) as Array<{ value?: unknown; validUntil?: unknown }>;
-    const current = entries.find((entry) => typeof entry.value === 'string' && entry.validUntil === undefined) ?? entries.at(-1);
-    if (typeof current?.value !== 'string') throw new CliError(`secret ${arn} holds a rotation list with no usable entry`);
-    return current.value;
+    return currentOfRotationList(SecretString, arn);
   } catch (error) {
     if (error instanceof CliError) throw error;
     throw new CliError(`could not read secret ${arn}: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
@@ -99,13 +103,42 @@ async function currentSecretValue(arn: string): Promise<string> {
   }
 }
 
+/**
+ * The value a provider signs with now, from the signing secret as the verifier reads it: a plain
+ * secret, or a rotation list (`["new", {"value": "old", "validUntil": "…"}]`) whose entry without an
+ * expiry is the current one — the provider has switched to it, the others are only still accepted.
+ */
+export function currentOfRotationList(stored: string, arn: string): string {
+  const text = stored.trim();
+  if (!text.startsWith('[')) return text;
+  let entries: unknown;
+  try {
+    entries = JSON.parse(text);
+  } catch {
+    // JSON.parse's message quotes the text: it must not reach the output.
+    throw new CliError(`secret ${arn} starts like a rotation list but is not valid JSON`);
+  }
+  const read = (Array.isArray(entries) ? entries : []).map((entry: unknown) => (typeof entry === 'string'
+    ? { value: entry, validUntil: undefined }
+    : { value: (entry as { value?: unknown } | null)?.value, validUntil: (entry as { validUntil?: unknown } | null)?.validUntil }));
+  const usable = read.filter((entry): entry is { value: string; validUntil: unknown } => typeof entry.value === 'string' && entry.value.length > 0);
+  const current = usable.find((entry) => entry.validUntil === undefined)
+    ?? usable.sort((a, b) => Date.parse(String(b.validUntil)) - Date.parse(String(a.validUntil)))[0];
+  if (!current) throw new CliError(`secret ${arn} holds a rotation list with no usable entry`);
+  return current.value;
+}
+
 /** `key=value` pairs into the construct-named provider options; `true`/`false` become booleans. */
-export function parseOptions(pairs: readonly string[]): SendOptions {
+export function parseOptions(provider: string, pairs: readonly string[]): SendOptions {
+  const known: readonly string[] = providerById(provider).options ?? [];
   const options: Record<string, unknown> = {};
   for (const pair of pairs) {
     const at = pair.indexOf('=');
-    if (at <= 0) throw new CliError(`--option takes key=value, got ${JSON.stringify(pair)}`, 2);
+    if (at <= 0) throw new CliError('--option takes key=value', 2);
     const key = pair.slice(0, at);
+    if (!known.includes(key)) {
+      throw new CliError(`--option ${key} does not apply to ${provider}; ${known.length > 0 ? `its options: ${known.join(', ')}` : 'it takes no options'}`, 2);
+    }
     const value = pair.slice(at + 1);
     if (key === 'eventIdField' || key === 'eventTypeField') options[key] = value.startsWith('header:') ? { header: value.slice(7) } : { jsonPath: value.replace(/^jsonPath:/, '') };
     else options[key] = value === 'true' ? true : value === 'false' ? false : value;
@@ -138,11 +171,30 @@ async function inParallel<T, R>(items: readonly T[], concurrency: number, work: 
   return results;
 }
 
+/** A handshake is only done when the endpoint answered what the provider checks for. */
+function withHandshakeCheck(request: SignedTestRequest, answer: Answer): Answer {
+  const expected = request.expectedReply;
+  if (!expected || answer.error !== undefined) return answer;
+  const matches = answer.status === expected.statusCode && sameBody(answer.body, expected.body);
+  return { ...answer, handshake: matches ? 'expected' : 'unexpected', ...(matches ? {} : { expectedReply: expected }) };
+}
+
+function sameBody(actual: string, expected: string): boolean {
+  try {
+    return isDeepStrictEqual(JSON.parse(actual), JSON.parse(expected));
+  } catch {
+    return actual === expected;
+  }
+}
+
 function formatAnswer(answer: Answer): string {
   const event = `${answer.eventId ?? '(derived ID)'}${answer.attempt > 1 ? ` #${answer.attempt}` : ''}`;
   if (answer.error !== undefined) return `${event}  no answer: ${answer.error}`;
   const body = answer.body.length > 300 ? `${answer.body.slice(0, 300)}…` : answer.body;
-  return `${event}  ${answer.status}  ${answer.ms} ms  ${body}`;
+  const handshake = answer.handshake === 'unexpected' && answer.expectedReply
+    ? `\n  the provider would not accept this endpoint: it expects ${answer.expectedReply.statusCode} ${answer.expectedReply.body}`
+    : '';
+  return `${event}  ${answer.status}  ${answer.ms} ms  ${body}${handshake}`;
 }
 
 function summary(answers: readonly Answer[]): string {

@@ -122,12 +122,14 @@ function buildContext(sender: ProviderSender, input: SendInput): BuildContext {
 
 /** The URL as given (providers sign it byte for byte), once it is known to be an absolute http(s) URL. */
 function checkedUrl(url: string, name: string): string {
-  let protocol: string;
+  // Never echoed: a URL can carry credentials or tokens in its user info or query.
+  let parsed: URL;
   try {
-    protocol = new URL(url).protocol;
+    parsed = new URL(url);
   } catch {
-    throw new SendInputError(`${name} is not an absolute URL: ${JSON.stringify(url)}`);
+    throw new SendInputError(`${name} is not an absolute URL`);
   }
-  if (protocol !== 'https:' && protocol !== 'http:') throw new SendInputError(`${name} must be http(s), got ${JSON.stringify(url)}`);
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new SendInputError(`${name} must be an http(s) URL, got the scheme ${JSON.stringify(parsed.protocol)}`);
+  if (parsed.username || parsed.password) throw new SendInputError(`${name} must not contain credentials (user:password@): providers never send them`);
   return url;
 }

@@ -37,6 +37,8 @@ export interface ProviderSender {
   readonly id: string;
   /** The provider's name, for messages. */
   readonly name: string;
+  /** The {@link SendOptions} this provider reads; `send` refuses any other, so a misspelt option is never silently ignored. */
+  readonly options?: ReadonlyArray<keyof SendOptions>;
   readonly defaultEventType: string;
   /** Event types worth offering (`--event` help); any other is accepted too, with a generic payload. */
   readonly exampleEventTypes: readonly string[];

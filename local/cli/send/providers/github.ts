@@ -12,6 +12,7 @@ import type { Random } from '../support/random';
  */
 export const githubSender: ProviderSender = {
   id: 'github',
+  options: ['legacySha1', 'contentType'],
   name: 'GitHub',
   defaultEventType: 'push',
   exampleEventTypes: ['push', 'ping', 'pull_request.opened', 'pull_request.closed', 'issues.opened', 'release.published'],

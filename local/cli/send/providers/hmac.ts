@@ -15,6 +15,7 @@ const DEFAULT_EVENT_ID: FieldLocation = { jsonPath: 'id' };
  */
 export const hmacSender: ProviderSender = {
   id: 'hmac',
+  options: ['signatureHeader', 'algorithm', 'encoding', 'prefix', 'timestampHeader', 'timestampInMilliseconds', 'signedContent', 'eventIdField', 'eventTypeField'],
   name: 'HMAC',
   defaultEventType: 'order.created',
   exampleEventTypes: ['order.created', 'order.updated'],

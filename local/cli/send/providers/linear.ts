@@ -15,6 +15,7 @@ import type { Random } from '../support/random';
  */
 export const linearSender: ProviderSender = {
   id: 'linear',
+  options: ['eventIdSource'],
   name: 'Linear',
   defaultEventType: 'Issue.create',
   exampleEventTypes: ['Issue.create', 'Issue.update', 'Issue.remove', 'Comment.create', 'Project.update'],

@@ -16,6 +16,7 @@ const SHOP = 'acme-test.myshopify.com';
  */
 export const shopifySender: ProviderSender = {
   id: 'shopify',
+  options: ['headerStyle'],
   name: 'Shopify',
   defaultEventType: 'orders/create',
   exampleEventTypes: ['orders/create', 'orders/paid', 'orders/updated', 'products/update', 'customers/create', 'app/uninstalled'],

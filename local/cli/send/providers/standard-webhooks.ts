@@ -26,6 +26,7 @@ interface Flavour {
 export function standardWebhooksFamily(flavour: Flavour): ProviderSender {
   return {
     id: flavour.id,
+    options: ['headerPrefix'],
     name: flavour.name,
     defaultEventType: flavour.defaultEventType,
     exampleEventTypes: flavour.exampleEventTypes,

@@ -24,6 +24,7 @@ const THEIR_NUMBER = '+14155552671';
  */
 export const twilioSender: ProviderSender = {
   id: 'twilio',
+  options: ['signatureAlgorithm', 'eventIdSource'],
   name: 'Twilio',
   defaultEventType: 'message.delivered',
   exampleEventTypes: ['message.delivered', 'message.sent', 'message.failed', 'message.received', 'call.ringing', 'call.completed', 'onMessageAdded'],
