@@ -47,6 +47,17 @@ const LAMBDA_ENV = {
 };
 
 /**
+ * Every timed process gets this machine's environment with the Lambda variables above, minus what a
+ * Lambda execution environment does not have: `NODE_EXTRA_CA_CERTS`, which Lambda's Node.js 20+
+ * runtimes leave unset unless the function sets it, makes Node parse a CA bundle at start (about 45 ms
+ * with this machine's), which would inflate bare node and shrink every ratio.
+ */
+const CHILD_ENV = (() => {
+  const { NODE_EXTRA_CA_CERTS: _ignored, ...inherited } = process.env;
+  return { ...inherited, ...LAMBDA_ENV };
+})();
+
+/**
  * esbuild's defaults for a Node bundle: CommonJS, not minified, every dependency (the SDK too)
  * bundled in. A package the code requires lazily but that is not installed (e.g. an SDK client only
  * the Lambda runtime provides) is left as a require; returns those names.
@@ -96,7 +107,7 @@ for (const v of variants) {
 
 // Each variant must load cleanly before it is timed.
 for (const v of variants) {
-  const r = spawnSync(process.execPath, ['-e', v.code], { cwd: ROOT, env: { ...process.env, ...LAMBDA_ENV }, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['-e', v.code], { cwd: ROOT, env: CHILD_ENV, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`${v.id} does not load: ${r.stderr}`);
 }
 
@@ -105,7 +116,7 @@ const samples = new Map(variants.map((v) => [v.id, { wall: [], cpu: [] }]));
 for (let round = 0; round < ROUNDS; round++) {
   const order = variants.map((_, i) => variants[(i + round) % variants.length]);
   for (const v of order) {
-    const t = timeProcess(process.execPath, ['-e', v.code], { env: { ...process.env, ...LAMBDA_ENV } });
+    const t = timeProcess(process.execPath, ['-e', v.code], { env: CHILD_ENV });
     samples.get(v.id).wall.push(t.wallMs);
     samples.get(v.id).cpu.push(t.cpuMs);
   }
@@ -127,8 +138,8 @@ const breakdown = {};
 for (const v of variants.filter((x) => x.file)) {
   const runs = [];
   for (let i = 0; i < (opts.quick ? 3 : 7); i++) {
-    const cold = spawnSync(process.execPath, ['-e', breakdownScript, 'cold', v.file], { cwd: ROOT, env: { ...process.env, ...LAMBDA_ENV }, encoding: 'utf8' });
-    const warm = spawnSync(process.execPath, ['-e', breakdownScript, 'sdk-first', v.file], { cwd: ROOT, env: { ...process.env, ...LAMBDA_ENV }, encoding: 'utf8' });
+    const cold = spawnSync(process.execPath, ['-e', breakdownScript, 'cold', v.file], { cwd: ROOT, env: CHILD_ENV, encoding: 'utf8' });
+    const warm = spawnSync(process.execPath, ['-e', breakdownScript, 'sdk-first', v.file], { cwd: ROOT, env: CHILD_ENV, encoding: 'utf8' });
     runs.push({ cold: JSON.parse(cold.stdout), warm: JSON.parse(warm.stdout) });
   }
   breakdown[v.id] = {
@@ -211,8 +222,10 @@ ${table(['variant', 'size', 'gzip', 'wall ms', 'spread', 'wall × bare', '95 % i
 
 - **Why the SDK is bundled.** The Lambda runtime's SDK is CommonJS, one file per client with every command of the service: loading the three clients alone takes ${fmt.ms(sdkOnly - bare)} ms over a bare start ("node + \`require\`" row), which was most of 0.1's cold start (the "SDK external" rows). Bundled from its ES modules, esbuild keeps only the commands and protocol code a handler uses (the verifier: 3 DynamoDB, 1 SQS, 1 Secrets Manager command). The bundles also replace the SDK's default credential chain by the two links a Lambda function can use (environment variables, then the container endpoint: \`lambda/bundling/lambda-credentials.ts\`), which drops the SSO, profile and web-identity providers and the STS and SSO clients they carry.
 - **What it costs.** The bundles are larger, and they pin the SDK version the handlers were tested with instead of taking the runtime's: a fix in the SDK reaches users through a release of this library (README, "The bundled AWS SDK").
+- **The environment.** Every process timed here, bare node included, runs without \`NODE_EXTRA_CA_CERTS\`${process.env.NODE_EXTRA_CA_CERTS ? ' (this machine sets it; it is removed)' : ''}: Lambda's Node.js runtimes do not set it, and with it Node parses a CA bundle at every start, which makes bare node slower and every ratio smaller.
 - **What remains** over a bare start is compiling the bundle and loading Node's \`https\`/\`tls\`, \`stream\` and \`crypto\` modules, which any AWS call needs; Lambda's own runtime has already loaded some of them (its HTTP client) before the handler, which this proxy does not credit.
-- **Rare paths stay out of init.** The rotation handler's Lambda client (for \`TokenIssuer.fromFunction\`) is in the bundle but initialised on its first call only.
+- **What the bundling swaps out** (\`lambda/bundling/esbuild-options.cjs\`): the SDK's event-stream serde, which no bundled client sends but whose one \`import()\` made esbuild wrap nearly every SDK module in a lazily initialised function (parsed twice, not tree-shaken) and carry its codec and \`node:zlib\`; each client's \`package.json\` beyond its version; mnemonist's LRU cache behind DynamoDB's endpoint cache (the same cache over a \`Map\`); and \`node:fs/promises\` in the shared config file loader and the container credential provider, which is loaded only to read a file that exists. The computed keys of the clients' schema modules are written out so that the shapes of operations a handler never sends are left out.
+- **Rare paths stay out of init.** The rotation handler's Lambda client (for \`TokenIssuer.fromFunction\`) is constructed on its first call only; its \`Invoke\` command and shapes are loaded with the bundle (requiring the client on first use instead kept all of \`@aws-sdk/client-lambda\` and cost more at init than they do).
 `;
 
 writeResult('b3', { title: 'B3 — Cold start proxy: bundle size and module load', command: 'npm run build && node bench/b3-coldstart.mjs', markdown, targets, headline, samples: Object.fromEntries(samples) });

@@ -5,6 +5,7 @@ import { build } from 'esbuild';
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import bundling from '../lambda/bundling/esbuild-options.cjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -13,7 +14,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
  * modules: the Lambda runtime has an SDK too, but loading its CommonJS builds (every command of each
  * service) was most of the verifier's cold start (BENCHMARKS.md, B3), and the SDK the handlers run
  * must be the one their retry and timeout settings were tested with. How SDK fixes reach users: README,
- * "The bundled AWS SDK".
+ * "The bundled AWS SDK". The esbuild options, and the SDK pieces swapped for Lambda, are in
+ * lambda/bundling/esbuild-options.cjs.
  */
 export const HANDLERS = {
   verifier: 'lambda/verifier/index.ts',
@@ -31,17 +33,9 @@ const extra = JSON.parse(process.env.HW_EXTRA_HANDLERS ?? '{}');
 rmSync(join(root, 'assets'), { recursive: true, force: true });
 await Promise.all(Object.entries({ ...HANDLERS, ...extra }).map(async ([name, entry]) => {
   const result = await build({
+    ...bundling.handlerBuildOptions(),
     entryPoints: [join(root, entry)],
     outfile: join(root, 'assets', name, 'index.js'),
-    bundle: true,
-    minify: true,
-    platform: 'node',
-    target: 'node22',
-    format: 'cjs',
-    // ES module entry points first, so esbuild can drop the commands and protocols a handler never uses.
-    mainFields: ['module', 'main'],
-    alias: { '@aws-sdk/credential-provider-node': join(root, 'lambda', 'bundling', 'lambda-credentials.ts') },
-    legalComments: 'none',
     metafile: true,
     logLevel: 'warning',
   });

@@ -1,6 +1,6 @@
 /**
  * Stands in for `@aws-sdk/credential-provider-node` in the handler bundles (an esbuild alias,
- * scripts/bundle-handlers.mjs): the credential chain as a Lambda function has it.
+ * lambda/bundling/esbuild-options.cjs): the credential chain as a Lambda function has it.
  *
  * Why not the SDK's default chain: it also carries the SSO, INI-profile, process, web-identity and
  * login providers and the STS/SSO clients they call — about 135 KiB of a 410 KiB bundle, parsed at

@@ -1,3 +1,4 @@
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import type { TokenIssuerRequest } from '../shared/contract';
 import { IssuerError } from './errors';
 
@@ -20,16 +21,18 @@ interface InvokeOutput {
 }
 
 /**
- * Calls Lambda with the AWS SDK v3 client bundled into the rotation handler. It is required on first
- * use — the bundle keeps it as a module initialised on that `require` — so the rotation of a
- * `TokenIssuer.random()` token never initialises it at cold start; tests inject a fake
- * {@link LambdaSdk} or a whole {@link LambdaInvoker}.
+ * Calls Lambda with the AWS SDK v3 client bundled into the rotation handler. The client is built on
+ * first use, so the rotation of a `TokenIssuer.random()` token never builds it; tests inject a fake
+ * {@link LambdaSdk} or a whole {@link LambdaInvoker}. Its classes are imported, not required on first
+ * use: a `require` made esbuild keep the whole Lambda client (every command and shape) and wrap the
+ * SDK core it shares with Secrets Manager in lazily initialised modules, which cost the rotation
+ * handler more at cold start than the `Invoke` slice it now loads (BENCHMARKS.md, B3).
  */
 export class SdkLambdaInvoker implements LambdaInvoker {
   private client: { send(command: unknown): Promise<InvokeOutput> } | undefined;
   private sdk: LambdaSdk | undefined;
 
-  public constructor(private readonly loadSdk: () => LambdaSdk = () => require('@aws-sdk/client-lambda') as LambdaSdk) {}
+  public constructor(private readonly loadSdk: () => LambdaSdk = () => ({ LambdaClient, InvokeCommand }) as unknown as LambdaSdk) {}
 
   public async invoke(functionName: string, request: TokenIssuerRequest): Promise<unknown> {
     this.sdk ??= this.loadSdk();

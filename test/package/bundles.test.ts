@@ -34,6 +34,23 @@ describe.each(SHIPPED)('the %s bundle', (name) => {
     }
   });
 
+  test('carries no event-stream codec, and so loads no node:zlib (no bundled client sends an event stream: lambda/bundling/event-streams.ts)', () => {
+    const source = bundle(name);
+    expect(source).toContain('event streams are not bundled into this handler');
+    expect(source).not.toMatch(/\brequire\("(node:)?zlib"\)/);
+    for (const codec of ['EventStreamCodec', 'MessageDecoderStream', 'Message, header length, and payload']) expect(source).not.toContain(codec);
+  });
+
+  test('keeps the SDK in one module scope, not each module wrapped in a lazily initialised function (B3)', () => {
+    // esbuild wraps an ES module in `__esm(() => { … })` when it, or a module importing it, is loaded by
+    // require() or import(): the wrapped code is parsed twice and cannot be tree-shaken. One
+    // import() is left: the event-stream stub's (lambda/bundling/event-streams.ts). The verifier had 165 such modules, the rotation handler 444.
+    const source = bundle(name);
+    const helper = /var ([\w$]+)=\(([\w$]),([\w$]),([\w$])\)=>\(\)=>\{if\(\4\)throw \4\[0\];try\{return \2&&\(\3=\2\(\2=0\)\),\3\}/.exec(source);
+    const wrapped = helper ? source.split(`${helper[1]}(()=>`).length - 1 : 0;
+    expect(wrapped).toBeLessThanOrEqual(1);
+  });
+
   test('ships the licence text of every bundled package beside it (minifying dropped the notices from the code)', () => {
     const licences = readFileSync(path.join(ROOT, 'assets', name, 'THIRD-PARTY-LICENSES.txt'), 'utf8');
     for (const [packageName, { version }] of Object.entries(manifest(name))) expect(licences).toContain(`${packageName}@${version} (`);
