@@ -7,8 +7,8 @@ export class Output {
   public exitCode = 0;
 
   public constructor(
-    private readonly stdout: (text: string) => void = (text) => process.stdout.write(text),
-    private readonly stderr: (text: string) => void = (text) => process.stderr.write(text),
+    private readonly stdout: (text: string) => void = (text) => writeTo(process.stdout, text),
+    private readonly stderr: (text: string) => void = (text) => writeTo(process.stderr, text),
   ) {}
 
   public line(text: string): void {
@@ -34,4 +34,14 @@ export class Output {
   public rawError(text: string): void {
     this.stderr(text);
   }
+}
+
+/** Writes to a standard stream; a reader that went away (`… | head`) ends the output quietly. */
+function writeTo(stream: NodeJS.WriteStream, text: string): void {
+  if (!stream.listeners('error').includes(ignoreClosedReader)) stream.on('error', ignoreClosedReader);
+  stream.write(text);
+}
+
+function ignoreClosedReader(error: NodeJS.ErrnoException): void {
+  if (error.code !== 'EPIPE') throw error;
 }

@@ -11,10 +11,14 @@
  * it in its group — sending those would overtake it. They are held (left in flight) until the run
  * ends, which keeps their group locked so no later receive hands out the rest of it, then made
  * visible again for the next run. Other groups go on.
+ *
+ * A message whose delete fails after its send is in both queues. It is made visible again at the end
+ * too, so that a rerun can finish it at once: the rerun sends it under the same deduplication ID
+ * (see {@link redriveDeduplicationId}), which SQS drops within 5 minutes of the first send.
  */
 import { DeleteMessageCommand, SendMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import { describeError } from './errors';
-import { attributesToResend, newRunId, redriveDeduplicationId, summarize, type MessageSummary } from './messages';
+import { attributesToResend, redriveDeduplicationId, summarize, type MessageSummary } from './messages';
 import { receiveBatch, releaseMessages, type SqsApi } from './queues';
 
 /** A message the run could not move. */
@@ -22,8 +26,9 @@ export interface RedriveFailure {
   readonly message: MessageSummary;
   /**
    * `send`: not sent, still in the dead-letter queue. `delete`: sent, but still in the dead-letter
-   * queue too (it becomes visible there again after the visibility timeout; redriving it again
-   * would deliver the event twice — the processor runs once per event ID, so only the first counts).
+   * queue too, visible again once the run ends. Redriven again within 5 minutes of the send, SQS
+   * drops the copy (same deduplication ID); later, the copy is delivered again, after its group's
+   * later messages, and the processor's once-per-event record skips it.
    */
   readonly stage: 'send' | 'delete';
   readonly error: string;
@@ -35,8 +40,6 @@ export type LoopProgress =
   | { readonly kind: 'held'; readonly message: MessageSummary; readonly reason: string };
 
 export interface LoopOptions {
-  /** @default a new one ({@link newRunId}) */
-  readonly runId?: string;
   /**
    * How long a received batch stays invisible to others: enough to send and delete 10 messages,
    * short enough that a crashed run's messages come back soon. @default 60
@@ -49,25 +52,27 @@ export interface LoopOptions {
   readonly waitTimeSeconds?: number;
   /** Stop receiving after this many sends in a row failed (the destination is likely down). @default 5 */
   readonly maxConsecutiveFailures?: number;
-  /** Stops the run between messages; held and unsent messages are released. */
+  /** Stops the run between messages; the messages in hand are released (made visible again). */
   readonly signal?: AbortSignal;
   readonly onProgress?: (event: LoopProgress) => void;
 }
 
 export interface LoopOutcome {
-  readonly runId: string;
   /** Sent to the destination and deleted from the dead-letter queue. */
   readonly moved: number;
   /** Sends that failed (left in the dead-letter queue). */
   readonly failed: number;
-  /** Left in the dead-letter queue behind a failed message of their group, unsent. */
+  /**
+   * Received but left unsent in the dead-letter queue: behind a failed message of their group, or in
+   * hand when the run stopped. (The rest of a held group the run never received is not counted here.)
+   */
   readonly held: number;
-  /** Sent, but their delete failed: in both queues. */
+  /** Sent, but their delete failed: in both queues (see {@link RedriveFailure.stage}). */
   readonly notDeleted: number;
   readonly failures: readonly RedriveFailure[];
   /** Why the run stopped before the dead-letter queue was empty, if it did. */
   readonly stopped?: 'aborted' | 'too-many-failures';
-  /** Held messages whose visibility could not be reset: they come back after the visibility timeout. */
+  /** Messages in hand whose visibility could not be reset: they come back after the visibility timeout. */
   readonly unreleased: number;
 }
 
@@ -79,13 +84,13 @@ interface Run {
   readonly sqs: SqsApi;
   readonly source: string;
   readonly destination: string;
-  readonly runId: string;
   readonly options: LoopOptions;
   /** Groups with a failed send in this run: their later messages must not overtake it. */
   readonly blockedGroups: Set<string>;
   /** Dead-letter message IDs already sent in this run (a failed delete brings one back). */
   readonly sent: Set<string>;
-  readonly held: Message[];
+  /** Received messages still in the dead-letter queue, to make visible again when the run ends. */
+  readonly toRelease: Message[];
   readonly failures: RedriveFailure[];
   readonly counts: Record<Step, number>;
 }
@@ -94,10 +99,9 @@ interface Run {
 export async function redriveLoop(sqs: SqsApi, source: string, destination: string, options: LoopOptions = {}): Promise<LoopOutcome> {
   const run: Run = {
     sqs, source, destination, options,
-    runId: options.runId ?? newRunId(),
     blockedGroups: new Set(),
     sent: new Set(),
-    held: [],
+    toRelease: [],
     failures: [],
     counts: { 'moved': 0, 'failed': 0, 'held': 0, 'not-deleted': 0 },
   };
@@ -106,11 +110,10 @@ export async function redriveLoop(sqs: SqsApi, source: string, destination: stri
   try {
     stopped = await drain(run);
   } finally {
-    // Also on an error: the held messages must not stay invisible longer than needed.
-    unreleased = await releaseMessages(sqs, source, run.held);
+    // Also on an error: the messages in hand must not stay invisible longer than needed.
+    unreleased = await releaseMessages(sqs, source, run.toRelease);
   }
   return {
-    runId: run.runId,
     moved: run.counts.moved,
     failed: run.counts.failed,
     held: run.counts.held,
@@ -136,14 +139,14 @@ async function drain(run: Run): Promise<LoopOutcome['stopped']> {
     for (const [index, message] of batch.entries()) {
       if (run.options.signal?.aborted) {
         // Not sent: back to the queue at once with the held ones.
-        run.held.push(...batch.slice(index));
+        hold(run, batch.slice(index));
         return 'aborted';
       }
       const step = await redriveOne(run, message);
       run.counts[step]++;
       consecutiveFailures = step === 'failed' ? consecutiveFailures + 1 : step === 'moved' ? 0 : consecutiveFailures;
       if (consecutiveFailures >= maxFailures) {
-        run.held.push(...batch.slice(index + 1));
+        hold(run, batch.slice(index + 1));
         return 'too-many-failures';
       }
     }
@@ -154,7 +157,7 @@ async function redriveOne(run: Run, message: Message): Promise<Step> {
   const summary = summarize(message);
   const group = message.Attributes?.MessageGroupId;
   if (group !== undefined && run.blockedGroups.has(group)) {
-    run.held.push(message);
+    run.toRelease.push(message);
     run.options.onProgress?.({ kind: 'held', message: summary, reason: 'an earlier message of its group failed' });
     return 'held';
   }
@@ -173,7 +176,7 @@ async function redriveOne(run: Run, message: Message): Promise<Step> {
   return 'moved';
 }
 
-/** Sends a copy: same body, group and message attributes, a new deduplication ID. Returns the error, if any. */
+/** Sends a copy: same body, group and message attributes, the redrive's deduplication ID. Returns the error, if any. */
 async function send(run: Run, message: Message, summary: MessageSummary, group: string | undefined): Promise<unknown> {
   if (group === undefined) return new Error('the message has no MessageGroupId, so it is not from a FIFO queue');
   try {
@@ -181,7 +184,7 @@ async function send(run: Run, message: Message, summary: MessageSummary, group: 
       QueueUrl: run.destination,
       MessageBody: message.Body,
       MessageGroupId: group,
-      MessageDeduplicationId: redriveDeduplicationId(summary, run.runId),
+      MessageDeduplicationId: redriveDeduplicationId(summary),
       MessageAttributes: attributesToResend(message),
     }));
     return undefined;
@@ -194,9 +197,17 @@ function fail(run: Run, message: Message, summary: MessageSummary, group: string
   const failure: RedriveFailure = { message: summary, stage, error: describeError(error) };
   run.failures.push(failure);
   run.options.onProgress?.({ kind: 'failed', failure });
+  // Sent already: the group goes on (the message is in its place in the destination), and its copy
+  // is released with the rest so that a rerun can delete it within the deduplication window.
+  run.toRelease.push(message);
   if (stage === 'delete') return 'not-deleted';
   // Unsent: hold it, which keeps its group locked, and hold whatever of the group comes after it.
   if (group !== undefined) run.blockedGroups.add(group);
-  run.held.push(message);
   return 'failed';
+}
+
+/** Unsent messages in hand when the run stops: counted as held and released with the rest. */
+function hold(run: Run, messages: readonly Message[]): void {
+  run.toRelease.push(...messages);
+  run.counts.held += messages.length;
 }

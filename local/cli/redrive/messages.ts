@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Message, MessageAttributeValue } from '@aws-sdk/client-sqs';
 import { ENVELOPE_VERSION, MESSAGE_ATTRIBUTES } from '../../../lambda/shared/contract';
 
@@ -69,32 +69,36 @@ export function attributesToResend(message: Message): Record<string, MessageAttr
   return copy;
 }
 
-/** Identifies one redrive run: the time it started and a random part, so two runs never share it. */
-export function newRunId(now: number = Date.now()): string {
-  return `${now.toString(36)}${randomBytes(3).toString('hex')}`;
-}
-
 /** SQS's limit on a deduplication ID, and the characters it accepts. */
 const MAX_DEDUP_ID = 128;
 const NOT_DEDUP_CHAR = /[^\x21-\x7e]/g;
 
 /**
- * The deduplication ID of a redriven message: `<eventId>#redrive-<runId>-<dlqMessageId>`.
+ * The deduplication ID of a redriven message: `<eventId>#redrive-<dlqMessageId>`, the same whenever
+ * the same dead-lettered message is sent.
  *
  * Not the event ID the verifier used: the processor's queue deduplicates for 5 minutes after a send,
  * even once the message has left it, so a message that failed fast and is redriven within those
  * 5 minutes would be accepted by SendMessage (with the first send's message ID) and silently
- * dropped — and the redrive would then delete it from the dead-letter queue: lost. The run ID makes
- * the ID new for every redrive run; the dead-letter message ID keeps two dead-lettered copies of one
- * event apart. Within one run the ID is the same for the same message, so if it is ever sent twice
- * (an SDK retry of a send whose answer was lost, or a message received again after its delete
- * failed) SQS keeps one copy. The event ID leads, for whoever reads it in a trace; it is cut to fit.
+ * dropped — and the redrive would then delete it from the dead-letter queue: lost. The dead-letter
+ * message ID prevents that: every send makes a new message, so an event that was redriven, failed
+ * again and was dead-lettered again is in the dead-letter queue under a new message ID, and its next
+ * redrive has a new deduplication ID.
+ *
+ * The same ID for the same dead-lettered message, in this run or any other: a second send of it
+ * within 5 minutes of the first (an SDK retry of a send whose answer was lost, or a rerun after its
+ * delete from the dead-letter queue failed) is accepted and dropped by SQS, so the group holds it
+ * once, in its place. Sent again later than that, it is a second copy behind the group's later
+ * messages; the processor's once-per-event record absorbs it (the event runs once), which is why a
+ * run reports the messages it sent but could not delete, for a rerun within the 5 minutes.
+ *
+ * The event ID leads, for whoever reads it in a trace; it is cut to fit.
  */
-export function redriveDeduplicationId(summary: Pick<MessageSummary, 'eventId' | 'messageId'>, runId: string): string {
+export function redriveDeduplicationId(summary: Pick<MessageSummary, 'eventId' | 'messageId'>): string {
   const messageKey = /^[A-Za-z0-9-]{1,40}$/.test(summary.messageId)
     ? summary.messageId
     : createHash('sha256').update(summary.messageId, 'utf8').digest('hex').slice(0, 32);
-  const suffix = `#redrive-${runId}-${messageKey}`;
+  const suffix = `#redrive-${messageKey}`;
   const head = (summary.eventId ?? 'message').replace(NOT_DEDUP_CHAR, '_');
   return `${head.slice(0, Math.max(0, MAX_DEDUP_ID - suffix.length))}${suffix}`;
 }

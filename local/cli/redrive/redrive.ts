@@ -144,9 +144,22 @@ export interface RedriveResult {
   readonly before: QueueCounts;
   readonly after: QueueCounts;
   readonly moved: number;
-  /** Messages not moved because of a failure (they are in the dead-letter queue). */
+  /** Messages whose send failed (loop), or that a failed or cancelled move task did not move: in the dead-letter queue. */
   readonly failed: number;
-  /** Everything moved and nothing failed, held or left in both queues. */
+  /**
+   * Sent, but their delete from the dead-letter queue failed: in both queues. Rerun within 5 minutes
+   * of the send and SQS drops the resent copies; later, the processor's once-per-event record does.
+   */
+  readonly notDeleted: number;
+  /**
+   * Left in the dead-letter queue without a failure of their own: behind a failed message of their
+   * group, in hand when the run stopped, or in a group locked by a message in flight (another run's,
+   * or one whose visibility could not be reset). From the final count, so as approximate as it.
+   */
+  readonly heldBack: number;
+  /** Messages in the dead-letter queue at the end, visible, in flight or delayed: `after`, summed. */
+  readonly remaining: number;
+  /** Everything moved: nothing failed, sent twice or held back, and the dead-letter queue is empty at the end. */
   readonly complete: boolean;
   readonly moveTask?: MoveTaskOutcome;
   readonly loop?: LoopOutcome;
@@ -168,7 +181,7 @@ export async function redrive(sqs: SqsApi, options: RedriveOptions): Promise<Red
     const started = await tryMoveTask(sqs, source.arn, destination.arn, options, mode);
     if (started.outcome) {
       const after = (await readQueue(sqs, options.source)).counts;
-      return { ...base, after, ...moveTaskResult(started.outcome, source.counts) };
+      return { ...base, after, ...moveTaskResult(started.outcome, source.counts, after) };
     }
     fallbackReason = started.refusal;
     progress({ kind: 'fallback', reason: fallbackReason });
@@ -176,7 +189,7 @@ export async function redrive(sqs: SqsApi, options: RedriveOptions): Promise<Red
   await ensureNoMoveTask(sqs, source.arn, progress);
   const loop = await redriveLoop(sqs, options.source, options.destination, { ...options.loop, signal: options.signal, onProgress: progress });
   const after = (await readQueue(sqs, options.source)).counts;
-  return { ...base, after, ...loopResult(loop), ...(fallbackReason === undefined ? {} : { fallbackReason }) };
+  return { ...base, after, ...loopResult(loop, after), ...(fallbackReason === undefined ? {} : { fallbackReason }) };
 }
 
 /** Runs a move task to its end; in `auto` mode, a refusal is returned instead of thrown. */
@@ -210,14 +223,30 @@ async function ensureNoMoveTask(sqs: SqsApi, sourceArn: string, progress: (event
   }
 }
 
-function moveTaskResult(outcome: MoveTaskOutcome, before: QueueCounts): Pick<RedriveResult, 'mode' | 'moved' | 'failed' | 'complete' | 'moveTask'> {
+type Outcome = Pick<RedriveResult, 'mode' | 'moved' | 'failed' | 'notDeleted' | 'heldBack' | 'remaining' | 'complete' | 'moveTask' | 'loop'>;
+
+function moveTaskResult(outcome: MoveTaskOutcome, before: QueueCounts, after: QueueCounts): Outcome {
   const completed = outcome.status === 'COMPLETED';
   // SQS reports how many it meant to move; what a failed or cancelled task did not move is still in the queue.
   const failed = completed ? 0 : Math.max(0, (outcome.toMove ?? before.visible) - outcome.moved);
-  return { mode: 'move-task', moved: outcome.moved, failed, complete: completed, moveTask: outcome };
+  const remaining = total(after);
+  const heldBack = Math.max(0, remaining - failed);
+  return { mode: 'move-task', moved: outcome.moved, failed, notDeleted: 0, heldBack, remaining, complete: completed && remaining === 0, moveTask: outcome };
 }
 
-function loopResult(loop: LoopOutcome): Pick<RedriveResult, 'mode' | 'moved' | 'failed' | 'complete' | 'loop'> {
-  const complete = loop.failed === 0 && loop.held === 0 && loop.notDeleted === 0 && loop.stopped === undefined;
-  return { mode: 'loop', moved: loop.moved, failed: loop.failed + loop.held, complete, loop };
+function loopResult(loop: LoopOutcome, after: QueueCounts): Outcome {
+  const remaining = total(after);
+  // The loop counts what it received and left unsent; the rest of a locked group it never received
+  // (behind a held message, or one in flight since another run) only the queue's count shows.
+  const heldBack = Math.max(loop.held, remaining - loop.failed - loop.notDeleted);
+  const complete = loop.failed === 0 && loop.notDeleted === 0 && heldBack === 0 && loop.stopped === undefined && remaining === 0;
+  return { mode: 'loop', moved: loop.moved, failed: loop.failed, notDeleted: loop.notDeleted, heldBack, remaining, complete, loop };
+}
+
+/**
+ * Messages a queue holds by SQS's counts. An empty receive does not mean an empty queue: a FIFO
+ * queue hands out nothing of a group with a message in flight, and nothing delayed.
+ */
+function total(counts: QueueCounts): number {
+  return counts.visible + counts.inFlight + counts.delayed;
 }

@@ -1,11 +1,11 @@
-import { CreateQueueCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { encodeMessage } from '../../../../lambda/verifier/dispatch';
 import {
-  NotDeadLetterQueueError, NotFifoQueueError, QueueNotFoundError, redrive, type RedriveProgress,
+  NotDeadLetterQueueError, NotFifoQueueError, QueueNotFoundError, redrive, redriveDeduplicationId, type RedriveProgress,
 } from '../../../../local/cli/redrive';
 import { uniqueName } from '../../../support/aws';
 import {
-  countsOf, createProcessorQueues, delivery, eventIdsByGroup, failIntoDlq, failingClient, receiveAll, sendToDlq, sqs, type QueuePair,
+  countsOf, createProcessorQueues, delivery, drainAll, eventIdsByGroup, failIntoDlq, failingClient, receiveAll, sendToDlq, sqs, type QueuePair,
 } from './support';
 
 const client = sqs();
@@ -51,7 +51,8 @@ describe('redrive, receive-send-delete loop, against moto', () => {
       const original = encodeMessage(EVENTS.find((e) => e.eventId === m.MessageAttributes!['hw-event-id'].StringValue)!);
       expect(m.Body).toBe(original.body);
       expect(m.MessageAttributes).toEqual(original.attributes);
-      expect(m.Attributes!.MessageDeduplicationId).toMatch(new RegExp(`^evt_\\d#redrive-${result.loop!.runId}-[0-9a-f-]{36}$`));
+      // The same for every run that sends this dead-lettered message: a resend within 5 minutes is dropped by SQS.
+      expect(m.Attributes!.MessageDeduplicationId).toMatch(/^evt_\d#redrive-[0-9a-f-]{36}$/);
     }
     expect(await receiveAll(client, pair.dlqUrl)).toEqual([]);
   });
@@ -88,7 +89,7 @@ describe('redrive, receive-send-delete loop, against moto', () => {
 
     const first = await redrive(flaky, { source: pair.dlqUrl, destination: pair.queueUrl, ...LOOP });
 
-    expect(first).toMatchObject({ mode: 'loop', moved: 3, failed: 2, complete: false });
+    expect(first).toMatchObject({ mode: 'loop', moved: 3, failed: 1, heldBack: 1, notDeleted: 0, remaining: 2, complete: false });
     expect(first.loop).toMatchObject({ failed: 1, held: 1, notDeleted: 0, unreleased: 0 });
     expect(first.loop!.failures).toEqual([expect.objectContaining({ stage: 'send', error: 'InternalError: injected failure', message: expect.objectContaining({ eventId: 'evt_3', groupId: 'cus_A' }) })]);
     // evt_3 and evt_5 wait in the DLQ, receivable at once; evt_1, evt_2, evt_4 are in the queue, once each.
@@ -103,20 +104,65 @@ describe('redrive, receive-send-delete loop, against moto', () => {
     expect(await countsOf(client, pair.dlqUrl)).toEqual({ visible: 0, inFlight: 0 });
   });
 
-  test('a failed delete after a successful send is reported: the event is in the queue once and its DLQ copy is left for the operator', async () => {
+  test('a failed delete after a successful send is reported: the event is in the queue once and its DLQ copy is visible again for a rerun', async () => {
     const pair = await deadLettered();
     let deletes = 0;
     const flaky = failingClient(client, (command) => command.constructor.name === 'DeleteMessageCommand' && ++deletes === 2);
 
     const result = await redrive(flaky, { source: pair.dlqUrl, destination: pair.queueUrl, ...LOOP, loop: { ...LOOP.loop, visibilityTimeoutSeconds: 30 } });
 
-    expect(result.loop).toMatchObject({ moved: 4, failed: 0, notDeleted: 1 });
-    expect(result.complete).toBe(false);
+    expect(result.loop).toMatchObject({ moved: 4, failed: 0, notDeleted: 1, unreleased: 0 });
+    expect(result).toMatchObject({ moved: 4, failed: 0, notDeleted: 1, heldBack: 0, remaining: 1, complete: false });
     const [failure] = result.loop!.failures;
     expect(failure.stage).toBe('delete');
     const arrived = await receiveAll(client, pair.queueUrl);
     expect(arrived.map((m) => m.MessageAttributes!['hw-event-id'].StringValue).sort()).toEqual(['evt_1', 'evt_2', 'evt_3', 'evt_4', 'evt_5']);
-    expect(await countsOf(client, pair.dlqUrl)).toEqual({ visible: 0, inFlight: 1 });
+    // Released at the end of the run rather than left invisible for 30 s: a rerun can follow at once.
+    expect(await countsOf(client, pair.dlqUrl)).toEqual({ visible: 1, inFlight: 0 });
+  });
+
+  test('a rerun after failed deletes resends the same deduplication IDs, which SQS drops: 2 groups x 5 events arrive once each, in order', async () => {
+    const pair = await createProcessorQueues(client);
+    const deliveries = [0, 1, 2, 3, 4].flatMap((i) => [delivery(`g1_${i}`, 'g1'), delivery(`g2_${i}`, 'g2')]);
+    await failIntoDlq(client, pair, deliveries);
+    let deletes = 0;
+    const flaky = failingClient(client, (command) => command.constructor.name === 'DeleteMessageCommand' && ++deletes % 4 === 0);
+
+    const first = await redrive(flaky, { source: pair.dlqUrl, destination: pair.queueUrl, ...LOOP });
+
+    expect(first).toMatchObject({ moved: 8, failed: 0, notDeleted: 2, heldBack: 0, remaining: 2, complete: false });
+    expect(await countsOf(client, pair.dlqUrl)).toEqual({ visible: 2, inFlight: 0 });
+
+    const second = await redrive(client, { source: pair.dlqUrl, destination: pair.queueUrl, ...LOOP });
+
+    expect(second).toMatchObject({ moved: 2, failed: 0, notDeleted: 0, heldBack: 0, remaining: 0, complete: true });
+    expect(eventIdsByGroup(await drainAll(client, pair.queueUrl))).toEqual({ g1: ['g1_0', 'g1_1', 'g1_2', 'g1_3', 'g1_4'], g2: ['g2_0', 'g2_1', 'g2_2', 'g2_3', 'g2_4'] });
+    expect(await countsOf(client, pair.dlqUrl)).toEqual({ visible: 0, inFlight: 0 });
+  });
+
+  test('messages another run left in flight lock their groups: nothing moves, and the run says the DLQ is not empty', async () => {
+    const pair = await deadLettered();
+    // A run killed mid-batch: its messages stay invisible until their timeout, and their groups (cus_A, cus_B) locked.
+    for (let i = 0; i < 2; i++) await client.send(new ReceiveMessageCommand({ QueueUrl: pair.dlqUrl, MaxNumberOfMessages: 1, VisibilityTimeout: 60, WaitTimeSeconds: 0 }));
+    expect(await countsOf(client, pair.dlqUrl)).toEqual({ visible: 3, inFlight: 2 });
+
+    const result = await redrive(client, { source: pair.dlqUrl, destination: pair.queueUrl, ...LOOP });
+
+    expect(result).toMatchObject({ moved: 0, failed: 0, notDeleted: 0, heldBack: 5, remaining: 5, complete: false });
+    expect(result.after).toEqual({ visible: 3, inFlight: 2, delayed: 0 });
+  });
+
+  test('a failed send holds back its whole group, counted also where the loop never received it (a group longer than one receive)', async () => {
+    const pair = await createProcessorQueues(client);
+    await sendToDlq(client, pair, Array.from({ length: 12 }, (_, i) => delivery(`a_${i}`, 'cus_A')));
+    const flaky = failingClient(client, isSendOf('a_0'));
+
+    const result = await redrive(flaky, { source: pair.dlqUrl, destination: pair.queueUrl, ...LOOP });
+
+    // a_1 … a_9 came in the same receive and were held; a_10 and a_11 stayed behind the locked group.
+    expect(result.loop).toMatchObject({ failed: 1, held: 9 });
+    expect(result).toMatchObject({ moved: 0, failed: 1, heldBack: 11, remaining: 12, complete: false });
+    expect(await countsOf(client, pair.dlqUrl)).toEqual({ visible: 12, inFlight: 0 });
   });
 
   test('when every send fails the run stops after maxConsecutiveFailures and releases what it held', async () => {
@@ -126,7 +172,8 @@ describe('redrive, receive-send-delete loop, against moto', () => {
     const result = await redrive(down, { source: pair.dlqUrl, destination: pair.queueUrl, ...LOOP, loop: { ...LOOP.loop, maxConsecutiveFailures: 2 } });
 
     expect(result.loop!.stopped).toBe('too-many-failures');
-    expect(result.moved).toBe(0);
+    // evt_1 and evt_2 failed; evt_3, evt_4 and evt_5 were in hand, unsent.
+    expect(result).toMatchObject({ moved: 0, failed: 2, heldBack: 3, remaining: 5, complete: false });
     expect(await countsOf(client, pair.dlqUrl)).toEqual({ visible: 5, inFlight: 0 });
     expect(await countsOf(client, pair.queueUrl)).toEqual({ visible: 0, inFlight: 0 });
   });
@@ -140,9 +187,24 @@ describe('redrive, receive-send-delete loop, against moto', () => {
       onProgress: (e) => e.kind === 'moved' && abort.abort(),
     });
 
-    expect(result).toMatchObject({ moved: 1, complete: false });
+    expect(result).toMatchObject({ moved: 1, failed: 0, heldBack: 4, remaining: 4, complete: false });
     expect(result.loop!.stopped).toBe('aborted');
     expect(await countsOf(client, pair.dlqUrl)).toEqual({ visible: 4, inFlight: 0 });
+  });
+});
+
+describe('redriveDeduplicationId', () => {
+  test('is the same for the same dead-lettered message in every run, and differs between two of one event', () => {
+    const message = { eventId: 'evt_1', messageId: '0b7d4a4e-5b7b-4c62-9d1e-1f3c51b0c001' };
+    expect(redriveDeduplicationId(message)).toBe('evt_1#redrive-0b7d4a4e-5b7b-4c62-9d1e-1f3c51b0c001');
+    expect(redriveDeduplicationId(message)).toBe(redriveDeduplicationId({ ...message }));
+    expect(redriveDeduplicationId({ ...message, messageId: '5d0c7f2e-0000-4000-8000-000000000002' })).not.toBe(redriveDeduplicationId(message));
+  });
+
+  test('fits SQS: at most 128 printable ASCII characters, the message part kept whole', () => {
+    const id = redriveDeduplicationId({ eventId: `évt ${'x'.repeat(200)}`, messageId: '0b7d4a4e-5b7b-4c62-9d1e-1f3c51b0c001' });
+    expect(id).toHaveLength(128);
+    expect(id).toMatch(/^_vt_x+#redrive-0b7d4a4e-5b7b-4c62-9d1e-1f3c51b0c001$/);
   });
 });
 

@@ -18,11 +18,12 @@ function awsError(name: string, status = 400): SQSServiceException {
   return new SQSServiceException({ name, $fault: status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: status }, message: `${name} from SQS` });
 }
 
-/** A mocked SQS whose queues are a processor's pair, with 3 messages waiting in the DLQ. */
-function mockedSqs() {
+/** A mocked SQS whose queues are a processor's pair, with 3 messages waiting in the DLQ and `left` there once they are moved. */
+function mockedSqs(left = 0) {
   const client = new SQSClient({ region: 'eu-west-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
   const mock = mockClient(client);
-  mock.on(GetQueueAttributesCommand, { QueueUrl: DLQ_URL }).resolves({ Attributes: { QueueArn: DLQ_ARN, FifoQueue: 'true', ApproximateNumberOfMessages: '3' } });
+  const dlq = (visible: number) => ({ Attributes: { QueueArn: DLQ_ARN, FifoQueue: 'true', ApproximateNumberOfMessages: String(visible) } });
+  mock.on(GetQueueAttributesCommand, { QueueUrl: DLQ_URL }).resolvesOnce(dlq(3)).resolves(dlq(left));
   mock.on(GetQueueAttributesCommand, { QueueUrl: QUEUE_URL }).resolves({
     Attributes: { QueueArn: QUEUE_ARN, FifoQueue: 'true', RedrivePolicy: JSON.stringify({ deadLetterTargetArn: DLQ_ARN, maxReceiveCount: 5 }) },
   });
@@ -66,7 +67,7 @@ describe('redrive with a message move task (stubbed SQS)', () => {
     const result = await redrive(client, options(time, { mode: 'move-task', maxMessagesPerSecond: 50, onProgress: (e) => events.push(e) }));
 
     expect(mock.commandCalls(StartMessageMoveTaskCommand)[0].args[0].input).toEqual({ SourceArn: DLQ_ARN, DestinationArn: QUEUE_ARN, MaxNumberOfMessagesPerSecond: 50 });
-    expect(result).toMatchObject({ mode: 'move-task', moved: 3, failed: 0, complete: true, moveTask: { taskHandle: 'handle-1', status: 'COMPLETED', toMove: 3 } });
+    expect(result).toMatchObject({ mode: 'move-task', moved: 3, failed: 0, heldBack: 0, remaining: 0, complete: true, moveTask: { taskHandle: 'handle-1', status: 'COMPLETED', toMove: 3 } });
     expect(time.sleeps).toEqual([1000, 1500]);
     expect(events.map((e) => e.kind)).toEqual(['checked', 'move-task-started', 'move-task-progress', 'move-task-progress', 'move-task-progress']);
     expect(mock.commandCalls(ReceiveMessageCommand)).toHaveLength(0);
@@ -84,8 +85,18 @@ describe('redrive with a message move task (stubbed SQS)', () => {
     expect(time.sleeps).toEqual([]);
   });
 
+  test('a COMPLETED task that leaves messages in the DLQ (in flight, or dead-lettered meanwhile) is not complete', async () => {
+    const { client, mock } = mockedSqs(2);
+    mock.on(StartMessageMoveTaskCommand).resolves({ TaskHandle: 'handle-5' });
+    mock.on(ListMessageMoveTasksCommand).resolves({ Results: [task({ Status: 'COMPLETED', ApproximateNumberOfMessagesMoved: 3 })] });
+
+    const result = await redrive(client, options(fakeTime(), { mode: 'move-task' }));
+
+    expect(result).toMatchObject({ mode: 'move-task', moved: 3, failed: 0, heldBack: 2, remaining: 2, complete: false });
+  });
+
   test('a FAILED task is reported with its reason and what it did not move', async () => {
-    const { client, mock } = mockedSqs();
+    const { client, mock } = mockedSqs(2);
     mock.on(StartMessageMoveTaskCommand).resolves({ TaskHandle: 'handle-3' });
     mock.on(ListMessageMoveTasksCommand)
       .resolvesOnce({ Results: [task({ TaskHandle: 'handle-3', Status: 'RUNNING', ApproximateNumberOfMessagesMoved: 1 })] })
@@ -93,7 +104,7 @@ describe('redrive with a message move task (stubbed SQS)', () => {
 
     const result = await redrive(client, options(fakeTime(), { mode: 'move-task' }));
 
-    expect(result).toMatchObject({ mode: 'move-task', moved: 1, failed: 2, complete: false, moveTask: { status: 'FAILED', failureReason: 'AWS.SimpleQueueService.KmsAccessDenied' } });
+    expect(result).toMatchObject({ mode: 'move-task', moved: 1, failed: 2, heldBack: 0, remaining: 2, complete: false, moveTask: { status: 'FAILED', failureReason: 'AWS.SimpleQueueService.KmsAccessDenied' } });
   });
 
   test('a task still running at the deadline: a typed timeout with the handle; the polls never overshoot the deadline', async () => {
@@ -132,7 +143,7 @@ describe('redrive with a message move task (stubbed SQS)', () => {
     expect(events.find((e) => e.kind === 'fallback')).toBeDefined();
     const sent = mock.commandCalls(SendMessageCommand)[0].args[0].input;
     expect(sent).toMatchObject({ QueueUrl: QUEUE_URL, MessageBody: message.Body, MessageGroupId: 'cus_Z', MessageAttributes: message.MessageAttributes });
-    expect(sent.MessageDeduplicationId).toMatch(/^evt_9#redrive-[0-9a-z]+-0b7d4a4e-5b7b-4c62-9d1e-1f3c51b0c001$/);
+    expect(sent.MessageDeduplicationId).toBe('evt_9#redrive-0b7d4a4e-5b7b-4c62-9d1e-1f3c51b0c001');
     expect(mock.commandCalls(DeleteMessageCommand)[0].args[0].input).toEqual({ QueueUrl: DLQ_URL, ReceiptHandle: 'rh-1' });
   });
 

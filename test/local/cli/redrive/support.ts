@@ -3,7 +3,7 @@
  * it, and dead-lettered messages in the construct's format (built by the verifier's own encoder).
  */
 import {
-  ChangeMessageVisibilityBatchCommand, CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand,
+  ChangeMessageVisibilityBatchCommand, CreateQueueCommand, DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand,
   SQSClient, type Message,
 } from '@aws-sdk/client-sqs';
 import { randomUUID } from 'node:crypto';
@@ -104,6 +104,23 @@ export async function receiveAll(client: SQSClient, url: string): Promise<Messag
     }))).Messages ?? [];
     if (batch.length === 0) return all;
     all.push(...batch);
+  }
+}
+
+/**
+ * Receives and deletes until the queue is empty: every message once, each group in its order. (A
+ * FIFO queue hands out nothing more of a group while some of it is in flight, so `receiveAll` can
+ * stop short of a group's later messages, duplicates included.)
+ */
+export async function drainAll(client: SQSClient, url: string): Promise<Message[]> {
+  const all: Message[] = [];
+  for (;;) {
+    const batch = (await client.send(new ReceiveMessageCommand({
+      QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, MessageAttributeNames: ['All'], MessageSystemAttributeNames: ['All'],
+    }))).Messages ?? [];
+    if (batch.length === 0) return all;
+    all.push(...batch);
+    for (const m of batch) await client.send(new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: m.ReceiptHandle }));
   }
 }
 
