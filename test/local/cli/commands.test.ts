@@ -94,3 +94,22 @@ describe('dev', () => {
     expect(stripe.every((id) => id.startsWith('Stripe'))).toBe(true);
   });
 });
+
+describe('dev\'s emulator install', () => {
+  test('without Python it says what is missing and what to do instead, and installs nothing', async () => {
+    const { ensureMotoVirtualenv } = await import('../../../local/cli/python-tools');
+    const { existsSync, mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const path = await import('node:path');
+    const dir = mkdtempSync(path.join(tmpdir(), 'hw-venv-'));
+    try {
+      const progress: string[] = [];
+      await expect(ensureMotoVirtualenv({ venv: path.join(dir, 'venv'), python: 'python3-that-does-not-exist', onProgress: (line) => progress.push(line) }))
+        .rejects.toThrow(/python3-that-does-not-exist was not found: "dev" runs moto .* Install Python 3\.9 or later, or pass --emulator <url>/);
+      expect(existsSync(path.join(dir, 'venv'))).toBe(false);
+      expect(progress).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
