@@ -21,23 +21,32 @@ const CONTAINER_CREDENTIAL_VARIABLES = ['AWS_CONTAINER_CREDENTIALS_FULL_URI', 'A
 export const REFRESH_BEFORE_EXPIRY_MS = 5 * 60 * 1000;
 
 /**
- * The SDK clients call this (as `credentialDefaultProvider`) once per client. The provider it
- * returns serves the credentials it resolved until shortly before they expire (never, for
+ * What the process has resolved. Every client's provider shares one cache: the verifier's three
+ * clients would otherwise each fetch the same role's credentials from a container endpoint at cold
+ * start. It serves the credentials it resolved until shortly before they expire (never, for
  * environment credentials): the SDK asks on every call, and a container endpoint must not be asked
  * that often. Concurrent callers share one fetch; a failed fetch is not kept.
  */
-export function defaultProvider(init: ProviderInit = {}, now: () => number = Date.now): AwsCredentialIdentityProvider {
-  let current: AwsCredentialIdentity | undefined;
-  let fetching: Promise<AwsCredentialIdentity> | undefined;
-  return async () => {
-    if (current && !expiresSoon(current, now())) return current;
-    fetching ??= resolveCredentials(init)
-      .then((credentials) => (current = credentials))
+export class CredentialCache {
+  private current: AwsCredentialIdentity | undefined;
+  private fetching: Promise<AwsCredentialIdentity> | undefined;
+
+  public get(init: ProviderInit, at: number): Promise<AwsCredentialIdentity> {
+    if (this.current && !expiresSoon(this.current, at)) return Promise.resolve(this.current);
+    this.fetching ??= resolveCredentials(init)
+      .then((credentials) => (this.current = credentials))
       .finally(() => {
-        fetching = undefined;
+        this.fetching = undefined;
       });
-    return fetching;
-  };
+    return this.fetching;
+  }
+}
+
+const PROCESS_CACHE = new CredentialCache();
+
+/** The SDK clients call this (as `credentialDefaultProvider`) once per client; see {@link CredentialCache}. */
+export function defaultProvider(init: ProviderInit = {}, now: () => number = Date.now, cache: CredentialCache = PROCESS_CACHE): AwsCredentialIdentityProvider {
+  return () => cache.get(init, now());
 }
 
 function resolveCredentials(init: ProviderInit): Promise<AwsCredentialIdentity> {

@@ -1,4 +1,4 @@
-import { defaultProvider, REFRESH_BEFORE_EXPIRY_MS } from '../../../lambda/bundling/lambda-credentials';
+import { CredentialCache, defaultProvider, REFRESH_BEFORE_EXPIRY_MS } from '../../../lambda/bundling/lambda-credentials';
 
 const fromEnvCalls = jest.fn();
 const fromHttpCalls = jest.fn();
@@ -19,7 +19,7 @@ describe('the Lambda credential chain of the handler bundles', () => {
   test('environment credentials come first, and are read once however often the SDK asks', async () => {
     Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'AKIA', AWS_SECRET_ACCESS_KEY: 'secret', AWS_CONTAINER_CREDENTIALS_FULL_URI: 'http://127.0.0.1:9/creds' });
     fromEnvCalls.mockResolvedValue({ accessKeyId: 'AKIA', secretAccessKey: 'secret' });
-    const provider = defaultProvider();
+    const provider = defaultProvider({}, Date.now, new CredentialCache());
     const answers = await Promise.all([provider(), provider(), provider()]);
     await provider();
     expect(answers.map((c) => c.accessKeyId)).toEqual(['AKIA', 'AKIA', 'AKIA']);
@@ -32,7 +32,7 @@ describe('the Lambda credential chain of the handler bundles', () => {
     let clock = 1_000_000;
     const expiration = new Date(clock + REFRESH_BEFORE_EXPIRY_MS + 60_000);
     fromHttpCalls.mockResolvedValueOnce({ accessKeyId: 'first', secretAccessKey: 's', expiration }).mockResolvedValueOnce({ accessKeyId: 'second', secretAccessKey: 's' });
-    const provider = defaultProvider({}, () => clock);
+    const provider = defaultProvider({}, () => clock, new CredentialCache());
     expect((await provider()).accessKeyId).toBe('first');
     clock += 59_000;
     expect((await provider()).accessKeyId).toBe('first');
@@ -44,12 +44,23 @@ describe('the Lambda credential chain of the handler bundles', () => {
   test('a failed fetch is not kept: the next call tries again', async () => {
     process.env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI = '/v2/credentials';
     fromHttpCalls.mockRejectedValueOnce(new Error('endpoint down')).mockResolvedValueOnce({ accessKeyId: 'later', secretAccessKey: 's' });
-    const provider = defaultProvider();
+    const provider = defaultProvider({}, Date.now, new CredentialCache());
     await expect(provider()).rejects.toThrow('endpoint down');
     expect((await provider()).accessKeyId).toBe('later');
   });
 
+  test('the clients of one process share what was fetched: one container fetch for three clients', async () => {
+    process.env.AWS_CONTAINER_CREDENTIALS_FULL_URI = 'http://127.0.0.1:9/creds';
+    fromHttpCalls.mockResolvedValue({ accessKeyId: 'shared', secretAccessKey: 's', expiration: new Date(Date.now() + 3_600_000) });
+    const cache = new CredentialCache();
+    const [dynamoDb, sqs, secrets] = [defaultProvider({}, Date.now, cache), defaultProvider({}, Date.now, cache), defaultProvider({}, Date.now, cache)];
+    const answers = await Promise.all([dynamoDb(), sqs(), secrets()]);
+    await sqs();
+    expect(answers.map((c) => c.accessKeyId)).toEqual(['shared', 'shared', 'shared']);
+    expect(fromHttpCalls).toHaveBeenCalledTimes(1);
+  });
+
   test('with neither source it fails, saying where a Lambda function gets credentials', async () => {
-    await expect(defaultProvider()()).rejects.toThrow(/AWS_ACCESS_KEY_ID.*AWS_CONTAINER_CREDENTIALS_/);
+    await expect(defaultProvider({}, Date.now, new CredentialCache())()).rejects.toThrow(/AWS_ACCESS_KEY_ID.*AWS_CONTAINER_CREDENTIALS_/);
   });
 });
