@@ -2,19 +2,37 @@
 // timingSafeEqual over the same signed content) and against the providers' official SDK verifiers,
 // on identical inputs, at 1 KiB, 64 KiB and 1 MiB, interleaved in one process.
 //
-//   node --expose-gc bench/b1-verify.mjs [--quick]
+//   node --expose-gc bench/b1-verify.mjs [--quick] [--rounds=N]
+//
+// For method trials only (the defaults are what the published figures use): --gc=round|batch|none,
+// --batch-ms=N, --warmup-rounds=N, --sizes=1024,65536, --providers=github,stripe (in that order).
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { parse as parseQuery } from 'node:querystring';
 import { compileVerifierLib } from './lib/compile.mjs';
-import { fmt, options, progress, table, writeResult } from './lib/common.mjs';
+import { fmt, median, options, progress, table, writeResult } from './lib/common.mjs';
 import { interleave } from './lib/timing.mjs';
 
 const require = createRequire(import.meta.url);
 const opts = options();
-const ROUNDS = opts.rounds ?? (opts.quick ? 5 : 9);
-const BATCH_MS = opts.quick ? 20 : 30;
-const SIZES = [1024, 64 * 1024, 1024 * 1024];
+const flag = (name) => process.argv.slice(2).find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
+const ROUNDS = opts.rounds ?? (opts.quick ? 11 : 31);
+/** About this long per batch (×2 at 1 MiB): short, so that many batches interleave closely. */
+const BATCH_MS = Number(flag('batch-ms')) || 10;
+/**
+ * No forced GC: a forced full GC (before every batch, or once per round) left the heap in a state
+ * that made the next batches 2–3× slower at 1 KiB, the floor most of all. Without it every
+ * candidate runs in the steady state a warm handler runs in, paying for the scavenges its own
+ * garbage triggers.
+ */
+const GC = flag('gc') ?? 'none';
+const WARMUP_ROUNDS = flag('warmup-rounds') !== undefined ? Number(flag('warmup-rounds')) : 2;
+const SIZES = flag('sizes')?.split(',').map(Number) ?? [1024, 64 * 1024, 1024 * 1024];
+/** Resamples for the bootstrap interval of each ratio (as B3). */
+const RESAMPLES = 2000;
+const WARMUP_MS = 150;
+const STARTED = Date.now();
+if (typeof globalThis.gc !== 'function' && GC !== 'none') progress('B1: run with --expose-gc, or the per-round GC is skipped');
 const TOLERANCE_S = 300;
 
 progress('B1: compiling the verifier with esbuild');
@@ -166,7 +184,8 @@ const PROVIDERS = {
 };
 
 const groups = [];
-for (const [provider, make] of Object.entries(PROVIDERS)) {
+const ONLY = flag('providers')?.split(',');
+for (const [provider, make] of ONLY ? ONLY.map((p) => [p, PROVIDERS[p]]) : Object.entries(PROVIDERS)) {
   for (const size of SIZES) {
     progress(`B1: ${provider} @ ${fmt.size(size)}`);
     const input = make(size);
@@ -179,19 +198,51 @@ for (const [provider, make] of Object.entries(PROVIDERS)) {
       ...input.sdks.map((sdk) => ({ ...sdk, sdk: true })),
       ...(input.breakdown ?? []).map((part) => ({ ...part, reference: true })),
     ];
-    const results = await interleave(candidates, { rounds: ROUNDS, batchMs: size >= 1024 * 1024 ? BATCH_MS * 2 : BATCH_MS });
+    const results = await interleave(candidates, { rounds: ROUNDS, batchMs: size >= 1024 * 1024 ? BATCH_MS * 2 : BATCH_MS, warmupMs: WARMUP_MS, warmupRounds: WARMUP_ROUNDS, gc: GC });
     groups.push({ provider, size, bytes: input.body.length, candidates: candidates.map(({ fn, ...c }) => ({ ...c, ...results[c.name] })) });
   }
 }
 
 // ---- Report -------------------------------------------------------------------------------------
 
+/**
+ * The ratio of candidate a to candidate b, paired by round: the median over the rounds of
+ * a's batch ÷ b's batch in the same round (they ran within a few tens of ms of each other, under the
+ * same load), so that a slow phase of the shared machine, lasting seconds, cancels out.
+ */
+const pairedRatios = (a, b) => a.map((x, k) => x / b[k]);
+/**
+ * Its 95 % bootstrap interval (B3's method): whole rounds are resampled, so the interval carries
+ * the machine's drift as well as each candidate's own noise. Seeded: reproducible.
+ */
+function ratioInterval(a, b) {
+  const perRound = pairedRatios(a, b);
+  let seed = 0x9e3779b9;
+  const random = () => ((seed = (Math.imul(seed ^ (seed >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0) / 2 ** 32);
+  const ratios = [];
+  for (let i = 0; i < RESAMPLES; i++) ratios.push(median(Array.from(perRound, () => perRound[Math.floor(random() * perRound.length)])));
+  ratios.sort((x, y) => x - y);
+  return [ratios[Math.floor(RESAMPLES * 0.025)], ratios[Math.ceil(RESAMPLES * 0.975) - 1]];
+}
+const pairedRatio = (a, b) => median(pairedRatios(a, b));
+const fmtInterval = ([lo, hi]) => `${lo.toFixed(2)}–${hi.toFixed(2)}`;
+/** A ratio judged against an upper limit only as far as its interval allows. */
+const verdict = ([lo, hi], limit) => (hi <= limit ? 'met' : lo > limit ? 'not met' : 'not shown');
+
+const floorOf = (g) => g.candidates.find((c) => c.name === 'floor');
+for (const g of groups) {
+  const f = floorOf(g);
+  for (const c of g.candidates) {
+    c.ratio = c === f ? 1 : pairedRatio(c.samplesUs, f.samplesUs);
+    c.interval = c === f ? [1, 1] : ratioInterval(c.samplesUs, f.samplesUs);
+  }
+}
+
 const rows = [];
 for (const g of groups) {
-  const floorUs = g.candidates.find((c) => c.name === 'floor').medianUs;
   for (const c of g.candidates) {
     const name = c.name + (c.sdk ? (c.parses ? ' ¹' : ' ²') : '');
-    rows.push([g.provider, fmt.size(g.size), c.ours ? `**${name}**` : name, fmt.us(c.medianUs), fmt.pct(c.spread), fmt.ratio(c.medianUs / floorUs), fmt.us(c.wallMedianUs)]);
+    rows.push([g.provider, fmt.size(g.size), c.ours ? `**${name}**` : name, fmt.us(c.medianUs), fmt.pct(c.spread), fmt.ratio(c.ratio), c.name === 'floor' ? '—' : fmtInterval(c.interval), fmt.us(c.wallMedianUs)]);
   }
 }
 
@@ -201,40 +252,53 @@ const targets = [];
 const headline = [];
 for (const [size, limit] of [[1024, 1.10], [1024 * 1024, 1.02]]) {
   const gs = groups.filter((g) => g.size === size);
+  if (gs.length === 0) continue;
   for (const kind of ['verify-only', 'verify+parse']) {
-    const ratios = gs.map((g) => ({ provider: g.provider + (oursFor(g, kind).ours === kind ? '' : ' (verify() as a whole)'), ratio: oursFor(g, kind).medianUs / g.candidates[0].medianUs }));
-    const worst = ratios.reduce((a, b) => (b.ratio > a.ratio ? b : a));
-    targets.push({ name: `≤ ${limit.toFixed(2)}× floor at ${fmt.size(size)} (${kind})`, measured: ratios.map((r) => `${r.provider} ${fmt.ratio(r.ratio)}`).join(', '), met: worst.ratio <= limit });
-    headline.push(`${kind} at ${fmt.size(size)}: ${ratios.map((r) => `${r.provider} ${fmt.ratio(r.ratio)}`).join(', ')} of the floor`);
+    const ratios = gs.map((g) => {
+      const c = oursFor(g, kind);
+      return { provider: g.provider + (c.ours === kind ? '' : ' (verify() as a whole)'), ratio: c.ratio, interval: c.interval, verdict: verdict(c.interval, limit) };
+    });
+    const shown = (r) => `${r.provider} ${fmt.ratio(r.ratio)} (95 % ${fmtInterval(r.interval)}, ${r.verdict})`;
+    targets.push({ name: `≤ ${limit.toFixed(2)}× floor at ${fmt.size(size)} (${kind})`, measured: ratios.map(shown).join(', '), met: ratios.every((r) => r.verdict === 'met') });
+    headline.push(`${kind} at ${fmt.size(size)}: ${ratios.map((r) => `${r.provider} ${fmt.ratio(r.ratio)} (${fmtInterval(r.interval)})`).join(', ')} of the floor`);
   }
 }
 const sdkRows = [];
-let allFaster = true;
+const sdkVerdicts = [];
 for (const g of groups) {
   for (const sdk of g.candidates.filter((c) => c.sdk)) {
     // Like for like: an SDK that parses the body is compared with our verify + parse, one that does not with verify-only.
     const mine = sdk.parses ? oursFor(g, 'verify+parse') : oursFor(g, 'verify-only');
-    const faster = mine.medianUs < sdk.medianUs;
-    allFaster &&= faster;
-    sdkRows.push([g.provider, fmt.size(g.size), sdk.name, mine.name, fmt.ratio(sdk.medianUs / mine.medianUs), faster ? 'yes' : '**no**']);
+    const [lo, hi] = ratioInterval(sdk.samplesUs, mine.samplesUs);
+    const faster = lo > 1 ? 'yes' : hi < 1 ? '**no**' : 'not shown';
+    sdkVerdicts.push(faster);
+    sdkRows.push([g.provider, fmt.size(g.size), sdk.name, mine.name, fmt.ratio(pairedRatio(sdk.samplesUs, mine.samplesUs)), fmtInterval([lo, hi]), faster]);
   }
 }
-targets.push({ name: 'faster than every official SDK verifier (like for like)', measured: `${sdkRows.filter((r) => r[5] === 'yes').length}/${sdkRows.length} comparisons faster`, met: allFaster });
+const count = (v) => sdkVerdicts.filter((x) => x === v).length;
+targets.push({ name: 'faster than every official SDK verifier (like for like)', measured: `${count('yes')}/${sdkRows.length} comparisons faster (95 % interval above 1×), ${count('not shown')} not shown, ${count('**no**')} slower`, met: count('yes') === sdkRows.length });
 
 // What dominates, from the Stripe rows (the other HMAC-over-body schemes behave alike).
 const pick = (provider, size, name) => groups.find((g) => g.provider === provider && g.size === size)?.candidates.find((c) => c.name === name || c.ours === name)?.medianUs ?? Number.NaN;
+const pickRatio = (provider, size, name) => groups.find((g) => g.provider === provider && g.size === size)?.candidates.find((c) => c.name === name || c.ours === name)?.ratio ?? Number.NaN;
 const f1 = pick('stripe', 1024, 'floor');
 const f64 = pick('stripe', 64 * 1024, 'floor');
 const perKiB = (f64 - f1) / 63;
 const fixed = f1 - perKiB;
 const parseShare = (size) => (pick('stripe', size, 'floor + JSON.parse') - pick('stripe', size, 'floor')) / pick('stripe', size, 'verify+parse');
 const dominates = [
-  `At 1 KiB the floor is mostly fixed cost: about ${fmt.us(fixed)} µs of its ${fmt.us(f1)} µs is creating the HMAC (key schedule, native object) and the digest, independent of the body; hashing costs about ${fmt.us(perKiB)} µs per KiB. Our verify-only path adds ${fmt.us(pick('stripe', 1024, 'verify-only') - f1)} µs on top (Stripe): reading and splitting the signature header, hex decoding, the timestamp window, reading the event ID and type — a fixed cost, which makes the path ${fmt.ratio(pick('stripe', 1024, 'verify-only') / f1)} the floor at 1 KiB and vanishes at 1 MiB (${fmt.ratio(pick('stripe', 1024 * 1024, 'verify-only') / pick('stripe', 1024 * 1024, 'floor'))}).`,
+  `At 1 KiB the floor is mostly fixed cost: about ${fmt.us(fixed)} µs of its ${fmt.us(f1)} µs is creating the HMAC (key schedule, native object) and the digest, independent of the body; hashing costs about ${fmt.us(perKiB)} µs per KiB. Our verify-only path adds ${fmt.us(pick('stripe', 1024, 'verify-only') - f1)} µs on top (Stripe): reading and splitting the signature header, hex decoding, the timestamp window, reading the event ID and type — a fixed cost, which makes the path ${fmt.ratio(pickRatio('stripe', 1024, 'verify-only'))} the floor at 1 KiB and vanishes at 1 MiB (${fmt.ratio(pickRatio('stripe', 1024 * 1024, 'verify-only'))}).`,
   `Once the body is parsed, \`JSON.parse\` dominates everything: it is ${(parseShare(64 * 1024) * 100).toFixed(0)}% of our verify + parse time at 64 KiB and ${(parseShare(1024 * 1024) * 100).toFixed(0)}% at 1 MiB, where parsing takes ${((pick('stripe', 1024 * 1024, 'floor + JSON.parse') - pick('stripe', 1024 * 1024, 'floor')) / pick('stripe', 1024 * 1024, 'floor')).toFixed(0)} times as long as the HMAC. The SDKs that return the event (\`constructEvent\`, \`Webhook.verify\`) pay it too; our remaining gap to "floor + JSON.parse" is strict UTF-8 decoding and the nesting-depth check on the parsed value.`,
   `Twilio is the exception to the floor: its signed content is built from the decoded form, so decoding is part of verifying (the "part of ours" row), and our verify() also computes two event-ID digests the SDK does not. Compare it with \`validateRequest\` + form parse, like for like.`,
 ];
 
-const markdown = `Median CPU time per verification (µs) over ${ROUNDS} interleaved rounds in one process: each round runs every candidate for a batch of about ${BATCH_MS} ms (×2 at 1 MiB), in rotating order, after a forced GC. CPU time is the process's user + system time (\`process.cpuUsage()\`), which does not grow while another process holds the core; wall-clock medians are shown too. "spread" is the interquartile range over the rounds as a share of the median; "× floor" is the ratio to the floor at the same size and the same clock.
+const gcText = {
+  none: 'no forced GC: every candidate pays for the scavenges its own garbage triggers, as a warm handler does (an earlier version forced a full GC before every batch, which left the heap in a state that made the next batches 2–3× slower at 1 KiB, the floor most of all, and so understated our overhead)',
+  round: 'a forced full GC at the start of every round, the same for every candidate',
+  batch: 'a forced full GC before every batch',
+}[GC];
+const floors1k = groups.filter((g) => g.size === 1024).map((g) => `${g.provider} ${fmt.us(floorOf(g).medianUs)}`).join(', ');
+const markdown = `Median CPU time per verification (µs) over ${ROUNDS} interleaved rounds in one process. Each candidate is first warmed up and calibrated alone (${WARMUP_MS} ms), then ${WARMUP_ROUNDS} untimed interleaved rounds bring every candidate to the steady state the interleaving itself produces; then each timed round runs every candidate for one batch of about ${BATCH_MS} ms (×2 at 1 MiB), in rotating order, with ${gcText}. The figure is the median over the rounds of each batch's mean time per call. CPU time is the process's user + system time (\`process.cpuUsage()\`), which does not grow while another process holds the core (it still grows when a neighbour on a shared core or cache slows us down, which is why batches are short and interleaved); wall-clock medians are shown too. "spread" is the interquartile range over the rounds as a share of the median; "× floor" is the ratio to the floor at the same size and the same clock, paired by round: the median over the rounds of the candidate's batch ÷ the floor's batch in the same round (they ran within tens of ms of each other, so a slow phase of the shared machine, which lasts seconds, cancels out); "95 % interval" is a bootstrap interval of that ratio (${RESAMPLES} resamples of whole rounds, as in B3). A target is "met" only if the whole interval is within it, "not met" if the whole interval is above it, and "not shown" if the interval straddles it; the summary counts only "met". The floor at 1 KiB in this run (µs): ${floors1k} — the Stripe and Standard Webhooks floors hash a short prefix string in a second \`update()\`, Twilio's is HMAC-SHA1 over the signed string.
 
 - **floor**: \`createHmac(alg, key).update(<signed content>).digest()\` then \`timingSafeEqual\` with the already-decoded signature. No header parsing, no timestamp check, no parse.
 - **ours: verify + parse**: the registered scheme's \`verify(request, context, options)\`, exactly as the handler calls it, on an \`InboundRequest\` built by \`toInboundRequest\` from an API Gateway proxy event (base64 body, as deployed). Timed: case-insensitive header lookups, signature-header parsing and hex/base64 decoding, the symmetric timestamp window, the HMAC for every active secret, the constant-time comparison and — after the signature matched — strict UTF-8 decoding and \`JSON.parse\` of the body, plus reading the event ID, type and group key. Not timed: building the \`InboundRequest\` (base64-decoding the event body, done once per request before any scheme runs), the secret fetch, the claim.
@@ -245,11 +309,11 @@ const markdown = `Median CPU time per verification (µs) over ${ROUNDS} interlea
 - Twilio signs the URL followed by the sorted form parameters, so decoding the form is part of verifying it; "ours: verify()" includes it, and the two event-ID digests that follow (SHA-256 over the signed string, and the 0.1-compatible ID the verifier still reads during the upgrade), which the SDK does not compute. The "part of ours" row times the form decoding alone.
 - The deployed verifier refuses bodies above \`maxBodySize\` (256 KiB by default, 700 KiB at most); the 1 MiB row shows how each cost scales.
 
-${table(['provider', 'body', 'candidate', 'CPU µs (median)', 'spread', '× floor', 'wall µs (median)'], rows, ['l', 'r', 'l', 'r', 'r', 'r', 'r'])}
+${table(['provider', 'body', 'candidate', 'CPU µs (median)', 'spread', '× floor', '95 % interval', 'wall µs (median)'], rows, ['l', 'r', 'l', 'r', 'r', 'r', 'r', 'r'])}
 
-**Against the official SDKs** (SDK time ÷ our time; above 1× means we are faster):
+**Against the official SDKs** (SDK time ÷ our time; above 1× means we are faster; "ours faster" is "yes" only if the whole 95 % interval is above 1×):
 
-${table(['provider', 'body', 'SDK', 'compared with', 'SDK ÷ ours', 'ours faster'], sdkRows, ['l', 'r', 'l', 'l', 'r', 'l'])}
+${table(['provider', 'body', 'SDK', 'compared with', 'SDK ÷ ours', '95 % interval', 'ours faster'], sdkRows, ['l', 'r', 'l', 'l', 'r', 'r', 'l'])}
 
 **What dominates**
 

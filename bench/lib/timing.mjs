@@ -16,8 +16,15 @@ const collect = typeof globalThis.gc === 'function' ? globalThis.gc : () => unde
  * timing, so that a candidate that silently fails cannot look fast).
  * Returns { [name]: { medianUs, spread, samplesUs, wallMedianUs, wallSpread, iterations } }, where
  * the headline `medianUs` is CPU time per operation when `clock` is 'cpu' (the default), else wall.
+ * `samplesUs` (and `wallSamplesUs`, `cpuSamplesUs`) are in round order, so that samples of two
+ * candidates with the same index ran in the same round, close together in time (for paired statistics).
+ *
+ * `gc`: when to force a full GC (needs --expose-gc): 'batch' before every batch (the default),
+ * 'round' once at the start of every round, the same for all candidates, or 'none'.
+ * `warmupRounds`: untimed interleaved rounds run after the per-candidate warm-up, so that every
+ * candidate is timed in the steady state the interleaving itself produces (shared inline caches, heap).
  */
-export async function interleave(candidates, { rounds = 7, batchMs = 60, warmupMs = 150, clock = 'cpu' } = {}) {
+export async function interleave(candidates, { rounds = 7, batchMs = 60, warmupMs = 150, warmupRounds = 0, clock = 'cpu', gc = 'batch' } = {}) {
   for (const c of candidates) {
     const result = c.async ? await c.fn() : c.fn();
     if (!result) throw new Error(`benchmark candidate "${c.name}" did not succeed on its input`);
@@ -34,11 +41,19 @@ export async function interleave(candidates, { rounds = 7, batchMs = 60, warmupM
     }
     iterations.set(c.name, Math.max(1, Math.round((n * batchMs) / Math.max(elapsed, 1e-3))));
   }
+  for (let r = 0; r < warmupRounds; r++) {
+    if (gc === 'round') collect();
+    for (const c of candidates) {
+      if (gc === 'batch') collect();
+      await runBatch(c, iterations.get(c.name));
+    }
+  }
   const samples = new Map(candidates.map((c) => [c.name, { wall: [], cpu: [] }]));
   for (let r = 0; r < rounds; r++) {
     const order = candidates.map((_, i) => candidates[(i + r) % candidates.length]);
+    if (gc === 'round') collect();
     for (const c of order) {
-      collect();
+      if (gc === 'batch') collect();
       const n = iterations.get(c.name);
       const { wall, cpu } = await runBatch(c, n);
       samples.get(c.name).wall.push((wall * 1000) / n);
@@ -49,7 +64,7 @@ export async function interleave(candidates, { rounds = 7, batchMs = 60, warmupM
   for (const c of candidates) {
     const { wall, cpu } = samples.get(c.name);
     const main = clock === 'cpu' ? cpu : wall;
-    out[c.name] = { medianUs: median(main), spread: spread(main), samplesUs: main, wallMedianUs: median(wall), wallSpread: spread(wall), cpuMedianUs: median(cpu), iterations: iterations.get(c.name) };
+    out[c.name] = { medianUs: median(main), spread: spread(main), samplesUs: main, wallSamplesUs: wall, cpuSamplesUs: cpu, wallMedianUs: median(wall), wallSpread: spread(wall), cpuMedianUs: median(cpu), iterations: iterations.get(c.name) };
   }
   return out;
 }
