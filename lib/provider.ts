@@ -124,10 +124,10 @@ export interface HmacProviderOptions {
 
 const PLACEHOLDER = /\{[A-Za-z_][A-Za-z0-9_]*\}/g;
 
-/** Refuses `signedContent` layouts that leave the body or the timestamp unsigned. */
 /** RFC 9110's `token`: the characters a header field name may have. */
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
+/** Refuses `signedContent` layouts that leave the body or the timestamp unsigned, and header names no request can carry. */
 function validateHmacLayout(options: HmacProviderOptions): void {
   const v = new PropsValidator('WebhookProvider.hmac');
   const { signedContent, timestampHeader } = options;

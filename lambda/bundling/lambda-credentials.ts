@@ -25,7 +25,9 @@ export const REFRESH_BEFORE_EXPIRY_MS = 5 * 60 * 1000;
  * clients would otherwise each fetch the same role's credentials from a container endpoint at cold
  * start. It serves the credentials it resolved until shortly before they expire (never, for
  * environment credentials): the SDK asks on every call, and a container endpoint must not be asked
- * that often. Concurrent callers share one fetch; a failed fetch is not kept.
+ * that often. Concurrent callers share one fetch; a failed fetch is not kept. The first caller's
+ * `init` (timeouts, logger) is the one used: every client of a handler is built with the SDK's
+ * defaults for these.
  */
 export class CredentialCache {
   private current: AwsCredentialIdentity | undefined;

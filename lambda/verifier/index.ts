@@ -13,7 +13,7 @@ const config = loadConfig(process.env[ENV.VERIFIER_CONFIG]);
 
 /**
  * A hung AWS call must end in a clean 503 well within the sender's own timeout (GitHub waits 10 s),
- * not in a Lambda timeout; the SDK's default of three attempts still applies. Current Smithy
+ * not in a Lambda timeout; the SDK's default retries still apply (3 attempts, 4 for DynamoDB). Current Smithy
  * handlers only throw on `requestTimeout` with `throwOnRequestTimeout`; `socketTimeout` (idle
  * socket) covers older handlers too (the bundle carries its own SDK, but the setting costs nothing).
  */

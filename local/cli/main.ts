@@ -9,11 +9,15 @@
  * Every command takes --help and --json; failures exit non-zero; no secret is ever printed.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { EmulatorUnavailableError } from '../moto';
+import { UnsupportedTemplateError } from '../template';
 import { runDev } from './commands/dev';
 import { runRedrive } from './commands/redrive';
 import { runSend } from './commands/send';
 import { CliError } from './errors';
 import { Output } from './output';
+import { RedriveError } from './redrive';
+import { SendInputError } from './send';
 
 export function program(output: Output = new Output()): Command {
   const root = new Command('hardened-webhooks')
@@ -102,11 +106,9 @@ export async function main(argv: readonly string[], output: Output = new Output(
   }
 }
 
-/** The typed errors of the send and redrive cores: their messages are written for the user. */
+/** The typed errors of the send and redrive cores and the emulator: their messages are written for the user. */
 function isKnownError(error: unknown): error is Error {
-  return error instanceof Error && ['SendInputError', 'StackNotFoundError', 'NoEndpointError', 'ProcessorNotFoundError', 'AmbiguousProcessorError',
-    'StackReadError', 'QueueNotFoundError', 'NotFifoQueueError', 'NotDeadLetterQueueError', 'MoveTaskRunningError', 'MoveTaskRefusedError',
-    'MoveTaskTimeoutError', 'SqsCallError', 'EmulatorUnavailableError', 'UnsupportedTemplateError'].includes(error.name);
+  return error instanceof SendInputError || error instanceof RedriveError || error instanceof EmulatorUnavailableError || error instanceof UnsupportedTemplateError;
 }
 
 if (require.main === module) {

@@ -74,7 +74,10 @@ export const twilioScheme: SignatureScheme<TwilioOptions> = {
     // URL variants are tried in turn and the first that verifies ends the search: they are derived
     // from the request itself, so which one matched tells the sender nothing it did not send. Within
     // a variant every active secret is still compared in constant time.
-    const signedUrl = firstSignedUrl(request.url, (url) => anyMatches(context.secrets.map((secret) => hmac(algorithm, secret, ...signedParts(url))), [digest]));
+    const signedUrl = firstSignedUrl(request.url, (url) => {
+      const parts = signedParts(url);
+      return anyMatches(context.secrets.map((secret) => hmac(algorithm, secret, ...parts)), [digest]);
+    });
     if (signedUrl === undefined) return reject(401, ERROR_CODES.BAD_SIGNATURE, 'signature does not match');
     if (bodyHash !== null) {
       const actual = hash('sha256', request.body, 'buffer');

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { UNSET_SECRET_PLACEHOLDER } from '../../../lambda/shared/contract';
 import { CliError } from '../errors';
 import type { Output } from '../output';
 import { buildSignedRequest, generateKeyPair, providerById, type SendOptions, type SignedTestRequest } from '../send';
@@ -110,6 +111,8 @@ async function currentSecretValue(arn: string): Promise<string> {
  */
 export function currentOfRotationList(stored: string, arn: string): string {
   const text = stored.trim();
+  // The construct creates the secret with a placeholder that the verifier reads as "not set".
+  if (text === UNSET_SECRET_PLACEHOLDER) throw new CliError(`secret ${arn} is not set yet: it still holds the placeholder the endpoint was deployed with`);
   if (!text.startsWith('[')) return text;
   let entries: unknown;
   try {
@@ -121,7 +124,7 @@ export function currentOfRotationList(stored: string, arn: string): string {
   const read = (Array.isArray(entries) ? entries : []).map((entry: unknown) => (typeof entry === 'string'
     ? { value: entry, validUntil: undefined }
     : { value: (entry as { value?: unknown } | null)?.value, validUntil: (entry as { validUntil?: unknown } | null)?.validUntil }));
-  const usable = read.filter((entry): entry is { value: string; validUntil: unknown } => typeof entry.value === 'string' && entry.value.length > 0);
+  const usable = read.filter((entry): entry is { value: string; validUntil: unknown } => typeof entry.value === 'string' && entry.value.length > 0 && entry.value !== UNSET_SECRET_PLACEHOLDER);
   const current = usable.find((entry) => entry.validUntil === undefined)
     ?? usable.sort((a, b) => Date.parse(String(b.validUntil)) - Date.parse(String(a.validUntil)))[0];
   if (!current) throw new CliError(`secret ${arn} holds a rotation list with no usable entry`);

@@ -73,8 +73,8 @@ class DevProcess {
     }
   }
 
-  public ready(): Promise<readonly DevEndpoint[]> {
-    return this.waitFor((lines) => lines.find((line) => line.ready === true)?.endpoints as DevEndpoint[] | undefined, 'ready line');
+  public ready(timeoutMs = 240_000): Promise<readonly DevEndpoint[]> {
+    return this.waitFor((lines) => lines.find((line) => line.ready === true)?.endpoints as DevEndpoint[] | undefined, 'ready line', timeoutMs);
   }
 
   /** Event IDs the processors logged, by the hosted function's log source. */
@@ -199,7 +199,7 @@ describe('hardened-webhooks dev serving an app with one endpoint per provider, a
     await dev.waitFor((lines) => (expected.every((id) => dev.processed().includes(id)) ? lines.length : undefined), 'every accepted event processed');
     const processed = dev.processed();
     for (const id of expected) expect(processed.filter((seen) => seen === id)).toHaveLength(1);
-  });
+  }, 180_000);
 });
 
 describe('hardened-webhooks dev from a synthesized cdk.out', () => {
@@ -209,7 +209,9 @@ describe('hardened-webhooks dev from a synthesized cdk.out', () => {
     try {
       await new Promise<void>((resolve, reject) => {
         const synth = spawn(process.execPath, [path.join(ROOT, 'test', 'fixtures', 'cli-app', 'app.js')], { env: { ...process.env, CDK_OUTDIR: out, CLI_FIXTURE_PROVIDERS: 'Stripe' } });
-        synth.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`synth exited ${code}`))));
+        let stderr = '';
+        synth.stderr.on('data', (chunk: Buffer) => { stderr = (stderr + chunk.toString()).slice(-4000); });
+        synth.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`synth exited ${code}: ${stderr}`))));
       });
       // WHEN a secret names an endpoint that is not there THEN dev refuses with a usage error
       const wrong = new DevProcess(['--cdk-out', out, '--secret-for', 'Nope/Stripe=x']);
@@ -229,7 +231,7 @@ describe('hardened-webhooks dev from a synthesized cdk.out', () => {
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
-  }, 180_000);
+  }, 420_000);
 });
 
 describe('hardened-webhooks conventions', () => {

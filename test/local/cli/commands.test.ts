@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { UNSET_SECRET_PLACEHOLDER } from '../../../lambda/shared/contract';
 import { currentOfRotationList } from '../../../local/cli/commands/send';
 import { publicKeyProblem } from '../../../local/cli/dev';
 import { main } from '../../../local/cli/main';
@@ -66,6 +67,9 @@ describe('send', () => {
     expect(currentOfRotationList('["a", "b"]', 'arn')).toBe('a');
     expect(currentOfRotationList('[{"value": "x", "validUntil": "2030-01-01T00:00:00Z"}, {"value": "y", "validUntil": "2031-01-01T00:00:00Z"}]', 'arn')).toBe('y');
     expect(() => currentOfRotationList('[whsec_LEAKME', 'arn')).toThrow(/^secret arn starts like a rotation list but is not valid JSON$/);
+    // The placeholder a deployed endpoint's secret starts with is never signed with.
+    expect(() => currentOfRotationList(UNSET_SECRET_PLACEHOLDER, 'arn')).toThrow(/secret arn is not set yet/);
+    expect(currentOfRotationList(JSON.stringify([UNSET_SECRET_PLACEHOLDER, { value: 'whsec_real', validUntil: '2099-01-01T00:00:00Z' }]), 'arn')).toBe('whsec_real');
   });
 });
 

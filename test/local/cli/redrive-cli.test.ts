@@ -142,7 +142,7 @@ describe('hardened-webhooks redrive: what is left, and stopping', () => {
 
   test('messages left in flight (a killed run\'s batch) move nothing: not complete, exit 1, and the text says how many remain and when they come back', async () => {
     const { stackName, pair } = await withDeadLetters();
-    for (let i = 0; i < 2; i++) await client.send(new ReceiveMessageCommand({ QueueUrl: pair.dlqUrl, MaxNumberOfMessages: 1, VisibilityTimeout: 60, WaitTimeSeconds: 0 }));
+    for (let i = 0; i < 2; i++) await client.send(new ReceiveMessageCommand({ QueueUrl: pair.dlqUrl, MaxNumberOfMessages: 1, VisibilityTimeout: 43200, WaitTimeSeconds: 0 }));
 
     const json = await cli(jsonArgs(stackName));
     const text = await command(loopFlags(stackName));

@@ -1,6 +1,6 @@
 import type { BuildContext, BuiltRequest, ProviderSender } from '../provider';
 import { isoBefore, type SigningTime } from '../support/clock';
-import { describeRequest } from '../support/describe';
+import { describeRequest, shownUrl } from '../support/describe';
 import { JSON_CONTENT_TYPE } from '../support/headers';
 import { jsonBytes, parseJson, readField } from '../support/json';
 import { hmac } from '../support/mac';
@@ -28,7 +28,7 @@ export const squareSender: ProviderSender = {
       body,
       eventId,
       eventType,
-      description: describeRequest('Square', eventType, eventId, `x-square-hmacsha256-signature = base64 HMAC-SHA256 over ${JSON.stringify(context.signedUrl)} + body`),
+      description: describeRequest('Square', eventType, eventId, `x-square-hmacsha256-signature = base64 HMAC-SHA256 over ${JSON.stringify(shownUrl(context.signedUrl))} + body`),
     };
   },
 };

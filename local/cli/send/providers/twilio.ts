@@ -1,5 +1,5 @@
 import type { BuildContext, BuiltRequest, ProviderSender } from '../provider';
-import { describeRequest } from '../support/describe';
+import { describeRequest, shownUrl } from '../support/describe';
 import { FORM_CONTENT_TYPE, JSON_CONTENT_TYPE } from '../support/headers';
 import { parseJson, readField } from '../support/json';
 import { hmac, sha256Hex } from '../support/mac';
@@ -57,7 +57,7 @@ export const twilioSender: ProviderSender = {
       eventId,
       eventType,
       description: describeRequest('Twilio', eventType, eventId,
-        `X-Twilio-Signature = base64 HMAC-${sha256 ? 'SHA256' : 'SHA1'} over ${JSON.stringify(signedUrl)}${json ? ' (bodySHA256 in the query)' : ' + sorted name+value parameters'}`),
+        `X-Twilio-Signature = base64 HMAC-${sha256 ? 'SHA256' : 'SHA1'} over ${JSON.stringify(shownUrl(signedUrl))}${json ? ' (bodySHA256 in the query)' : ' + sorted name+value parameters'}`),
     };
   },
 };

@@ -10,3 +10,9 @@ export function offsetNote(context: Pick<BuildContext, 'at' | 'nowMs'>): string 
   const offset = Math.round((context.at.ms - context.nowMs) / 1000);
   return offset === 0 ? '' : ` (timestamp ${offset > 0 ? '+' : ''}${offset} s from now)`;
 }
+
+/** A URL for the output without its query, which may carry a token: the origin and path, and `?…` when there was a query. */
+export function shownUrl(url: string): string {
+  const parsed = new URL(url);
+  return `${parsed.origin}${parsed.pathname}${parsed.search ? '?…' : ''}`;
+}

@@ -109,7 +109,7 @@ describe('redrive, receive-send-delete loop, against moto', () => {
     let deletes = 0;
     const flaky = failingClient(client, (command) => command.constructor.name === 'DeleteMessageCommand' && ++deletes === 2);
 
-    const result = await redrive(flaky, { source: pair.dlqUrl, destination: pair.queueUrl, ...LOOP, loop: { ...LOOP.loop, visibilityTimeoutSeconds: 30 } });
+    const result = await redrive(flaky, { source: pair.dlqUrl, destination: pair.queueUrl, ...LOOP, loop: { ...LOOP.loop, visibilityTimeoutSeconds: 600 } });
 
     expect(result.loop).toMatchObject({ moved: 4, failed: 0, notDeleted: 1, unreleased: 0 });
     expect(result).toMatchObject({ moved: 4, failed: 0, notDeleted: 1, heldBack: 0, remaining: 1, complete: false });
@@ -143,7 +143,7 @@ describe('redrive, receive-send-delete loop, against moto', () => {
   test('messages another run left in flight lock their groups: nothing moves, and the run says the DLQ is not empty', async () => {
     const pair = await deadLettered();
     // A run killed mid-batch: its messages stay invisible until their timeout, and their groups (cus_A, cus_B) locked.
-    for (let i = 0; i < 2; i++) await client.send(new ReceiveMessageCommand({ QueueUrl: pair.dlqUrl, MaxNumberOfMessages: 1, VisibilityTimeout: 60, WaitTimeSeconds: 0 }));
+    for (let i = 0; i < 2; i++) await client.send(new ReceiveMessageCommand({ QueueUrl: pair.dlqUrl, MaxNumberOfMessages: 1, VisibilityTimeout: 43200, WaitTimeSeconds: 0 }));
     expect(await countsOf(client, pair.dlqUrl)).toEqual({ visible: 3, inFlight: 2 });
 
     const result = await redrive(client, { source: pair.dlqUrl, destination: pair.queueUrl, ...LOOP });
