@@ -1,6 +1,6 @@
 import { ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
-import { ENVELOPE_VERSION, KEY_PREFIX, TABLE, type WebhookEnvelope } from '../../../lambda/shared/contract';
+import { ENV, ENVELOPE_VERSION, KEY_PREFIX, TABLE, type WebhookEnvelope } from '../../../lambda/shared/contract';
 import { webhookProcessor, type WebhookEvent } from '../../../lambda/runtime';
 import { createIdempotencyTable, dynamoDb, uniqueName } from '../../support/aws';
 
@@ -40,11 +40,11 @@ function processor(name: string, handler: (event: WebhookEvent, lambdaContext: C
   return webhookProcessor(handler, { tableName, processorName: name, dynamoDbClient: client });
 }
 
-/** Resolves when `condition` holds, checking every 10 ms; fails after 10 s. */
+/** Resolves when `condition` holds, checking every 10 ms; fails after 30 s. */
 async function until(condition: () => boolean | Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 10_000;
+  const deadline = Date.now() + 30_000;
   while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met within 10 s');
+    if (Date.now() > deadline) throw new Error('condition not met within 30 s');
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
@@ -75,6 +75,23 @@ describe('webhookProcessor', () => {
     const [marker] = await recordsOf('once');
     expect(marker[TABLE.POWERTOOLS_STATUS].S).toBe('COMPLETED');
     expect(Number(marker[TABLE.TTL_ATTRIBUTE].N)).toBeGreaterThan(Date.now() / 1000 + 6 * 86400);
+  });
+
+  test('the completed marker is kept as long as the construct says (HW_PROCESSOR_RECORD_TTL_SECONDS: its queues\' retention plus a day), not the 7-day default', async () => {
+    const saved = process.env[ENV.PROCESSOR_RECORD_TTL_SECONDS];
+    process.env[ENV.PROCESSOR_RECORD_TTL_SECONDS] = String(19 * 86400);
+    try {
+      const run = processor('ttl-from-env', () => undefined);
+      await run(batch(record('evt_ttl')), context());
+    } finally {
+      if (saved === undefined) delete process.env[ENV.PROCESSOR_RECORD_TTL_SECONDS];
+      else process.env[ENV.PROCESSOR_RECORD_TTL_SECONDS] = saved;
+    }
+    const [marker] = await recordsOf('ttl-from-env');
+    expect(marker[TABLE.POWERTOOLS_STATUS].S).toBe('COMPLETED');
+    const expiresIn = Number(marker[TABLE.TTL_ATTRIBUTE].N) - Date.now() / 1000;
+    expect(expiresIn).toBeGreaterThan(19 * 86400 - 300);
+    expect(expiresIn).toBeLessThanOrEqual(19 * 86400 + 1);  // written a moment ago, in whole seconds
   });
 
   test('each processor keeps its own records: the same event runs once in each', async () => {
