@@ -8,13 +8,13 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import { HardenedWebhookEndpoint, ScopedToken, TokenIssuer, WebhookProvider } from '../lib';
-import { handlerAsset } from '../lib/assets';
-import { cfnLintIgnore, checkovSkips } from '../lib/scanner-metadata';
+import { handlerAsset } from '../lib/private/assets';
+import { cfnLintIgnore, checkovSkips } from '../lib/private/scanner-metadata';
 
 /**
  * A Stripe endpoint with two processors: fulfilment for payment intents, audit for everything.
  * Each processor holds one narrowly scoped, rotated token and nothing else; every alarm notifies
- * one encrypted topic.
+ * one encrypted topic. Every verified event is archived for 30 days, to be replayed after a fix.
  */
 export class StripeWebhooksStack extends Stack {
   public readonly endpoint: HardenedWebhookEndpoint;
@@ -25,7 +25,11 @@ export class StripeWebhooksStack extends Stack {
   public constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
     this.alarmTopic = alarmTopic(this);
-    this.endpoint = new HardenedWebhookEndpoint(this, 'Stripe', { provider: WebhookProvider.stripe(), alarmTopic: this.alarmTopic });
+    this.endpoint = new HardenedWebhookEndpoint(this, 'Stripe', {
+      provider: WebhookProvider.stripe(),
+      alarmTopic: this.alarmTopic,
+      archive: { retention: Duration.days(30) },
+    });
 
     // The fulfilment service checks this token against the same secret; it rotates monthly.
     this.ordersWrite = new ScopedToken(this, 'OrdersWrite', { tokenName: 'orders-write', issuer: TokenIssuer.random({ length: 64 }) });

@@ -1,7 +1,9 @@
 // The public API, exported by name: jsii builds the other languages' packages from exactly this
-// list, and anything else in lib/ (alarm and dashboard factories, validation, asset paths) stays
-// internal however it is exported between files.
+// list. The library's private parts live in lib/private/ (validation, metric factories, alarm and
+// dashboard factories, the bundled-handler function, scanner metadata and reasons, asset paths,
+// key grants), as aws-cdk-lib keeps its own; nothing there is exported here.
 export { HardenedWebhookEndpoint, type EndpointThrottle, type HardenedWebhookEndpointProps } from './endpoint';
+export { type ArchiveOptions } from './archive';
 export {
   type AlarmOptions,
   type AnomalyAlarmOptions,
@@ -32,5 +34,5 @@ export {
   type TwilioProviderOptions,
 } from './provider';
 export { ScopedToken, TokenIssuer, type IScopedToken, type RandomTokenOptions, type ScopedTokenProps } from './scoped-token';
-export { HardenedWebhooksErrors } from './validation';
+export { HardenedWebhooksErrors } from './errors';
 export { WebhookWaf, WebhookWafRule, type WebhookWafOptions, type WebhookWafProps } from './waf';

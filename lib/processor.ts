@@ -4,15 +4,19 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { DIMENSIONS, ENV, KEY_PREFIX, METRIC_NAMESPACE, METRICS, type ProcessorRoute } from '../lambda/shared/contract';
-import {
-  AlarmActionSet, createProcessorAlarms, validateProcessorAlarmOptions, type ProcessorAlarmOptions, type ProcessorAlarms,
-} from './monitoring';
-import { checkovSkips } from './scanner-metadata';
+import { ENV, KEY_PREFIX, METRICS, type ProcessorRoute } from '../lambda/shared/contract';
+import { grantProcessorReads, payloadLifetime } from './private/event-bucket';
+import { messageLifetime } from './private/retention';
+import type { ProcessorAlarmOptions, ProcessorAlarms } from './monitoring';
+import { AlarmActionSet, createProcessorAlarms, validateProcessorAlarmOptions } from './private/alarms';
+import { grantKeyThroughService } from './private/key-grants';
+import { ProcessorMetricFactory } from './private/metrics';
+import { checkovSkips } from './private/scanner-metadata';
+import { PropsValidator } from './private/validation';
 import type { IScopedToken } from './scoped-token';
-import { PropsValidator } from './validation';
 
 /** Options of `HardenedWebhookEndpoint.addProcessor`. */
 export interface ProcessorOptions {
@@ -63,8 +67,9 @@ export interface ProcessorOptions {
   /**
    * How long a message is kept in the dead-letter queue, to be inspected and redriven. A FIFO
    * queue's message starts its retention again when it is dead-lettered, so an event's message can
-   * live `retentionPeriod` plus this. The processor keeps its once-per-event records at least that
-   * long, plus a day for a redrive to run, so a redriven event that had completed never runs again.
+   * live `retentionPeriod` plus this, and once redriven `retentionPeriod` again. The processor keeps
+   * its once-per-event records at least that long, plus a day, so a redriven event that had completed
+   * never runs again.
    * @default Duration.days(14) (SQS's maximum)
    */
   readonly deadLetterRetentionPeriod?: Duration;
@@ -100,6 +105,12 @@ export interface WebhookProcessorProps extends ProcessorOptions {
   readonly recordRetention: Duration;
   /** Key for the queues, if the endpoint uses a customer-managed key. @default - SQS-managed encryption */
   readonly encryptionKey?: kms.IKey;
+  /**
+   * The endpoint's event bucket: the processor may read the large bodies routed to it
+   * (`payloads/<name>/*`), and its runtime learns the bucket from `HW_EVENT_BUCKET`.
+   * @default - no event bucket: every body travels inside its message
+   */
+  readonly eventBucket?: s3.IBucket;
 }
 
 const NAME = /^[A-Za-z][A-Za-z0-9-]{0,39}$/;
@@ -107,6 +118,9 @@ const NAME = /^[A-Za-z][A-Za-z0-9-]{0,39}$/;
 const DEFAULT_FUNCTION_TIMEOUT = Duration.minutes(1);
 /** What Lambda uses when a function sets no timeout. */
 const LAMBDA_DEFAULT_TIMEOUT = Duration.seconds(3);
+/** `ProcessorOptions.retentionPeriod` and `deadLetterRetentionPeriod` when not set. */
+export const DEFAULT_QUEUE_RETENTION = Duration.days(4);
+export const DEFAULT_DEAD_LETTER_RETENTION = Duration.days(14);
 
 /**
  * One processor: its FIFO queue and FIFO dead-letter queue, the event source mapping with partial
@@ -114,9 +128,11 @@ const LAMBDA_DEFAULT_TIMEOUT = Duration.seconds(3);
  *
  * The processor runtime reads `HW_TABLE_NAME` and `HW_PROCESSOR_NAME` (required), `HW_ENDPOINT_NAME`
  * (its metrics' `Endpoint` dimension),
- * `HW_PROCESSOR_RECORD_TTL_SECONDS` (else 7 days), `HW_TOKENS` (else no tokens) and
- * `HW_TOKEN_CACHE_TTL_SECONDS` (else 300). They are set on a `lambda.Function` — the last two only
- * when it has `tokens`; any other function gets none of them and a synth warning.
+ * `HW_PROCESSOR_RECORD_TTL_SECONDS` (else 7 days), `HW_TOKENS` (else no tokens),
+ * `HW_TOKEN_CACHE_TTL_SECONDS` (else 300) and `HW_EVENT_BUCKET` (else a message whose body is in
+ * the bucket fails its record). They are set on a `lambda.Function` — the tokens' two only when it
+ * has `tokens`, the bucket only when the endpoint has one; any other function gets none of them and
+ * a synth warning.
  */
 export class WebhookProcessor extends Construct {
   /** The processor's name (`ProcessorOptions.name`). */
@@ -131,14 +147,20 @@ export class WebhookProcessor extends Construct {
   public readonly alarms: ProcessorAlarms;
   /**
    * How long the processor keeps its once-per-event records: the endpoint's `idempotencyRetention`,
-   * or — when longer — as long as a message of the event can still be in its queues (`retentionPeriod`
-   * plus `deadLetterRetentionPeriod`) plus a day for a redrive to run.
+   * or — when longer — as long as a message of the event can still be in its queues: `retentionPeriod`,
+   * then `deadLetterRetentionPeriod`, then `retentionPeriod` again once redriven, and a day (23 days
+   * by default).
    */
   public readonly recordRetention: Duration;
+  /**
+   * How long a large body routed to this processor must stay in the event bucket: as long as a
+   * message pointing at it can live (see {@link payloadLifetime}). @internal
+   */
+  public readonly _payloadLifetime: Duration;
 
   private readonly alarmActions = new AlarmActionSet();
   /** Processor names are unique per endpoint only: the metrics carry both. */
-  private readonly endpointName: string;
+  private readonly metrics: ProcessorMetricFactory;
   private readonly subscribedEventTypes: readonly string[];
   private readonly scopedTokens: readonly IScopedToken[];
 
@@ -146,9 +168,10 @@ export class WebhookProcessor extends Construct {
     super(scope, id);
     // Only a lambda.Function's timeout is known; the visibility timeout is checked against it.
     const knownTimeout = props.handler instanceof lambda.Function ? props.handler.timeout ?? LAMBDA_DEFAULT_TIMEOUT : undefined;
-    validateProcessorOptions(props, knownTimeout);
+    const timeouts = knownSeconds(props.visibilityTimeout, knownTimeout);
+    validateProcessorOptions(this, props, timeouts);
     this.name = props.name;
-    this.endpointName = props.endpointName;
+    this.metrics = new ProcessorMetricFactory(props.endpointName, props.name);
     this.handler = props.handler;
     this.subscribedEventTypes = [...(props.eventTypes ?? [])];
     this.scopedTokens = [...(props.tokens ?? [])];
@@ -157,11 +180,12 @@ export class WebhookProcessor extends Construct {
       ? { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: props.encryptionKey }
       : { encryption: sqs.QueueEncryption.SQS_MANAGED };
     const functionTimeout = knownTimeout ?? DEFAULT_FUNCTION_TIMEOUT;
-    if (knownTimeout) warnOnShortVisibilityTimeout(this, props.visibilityTimeout, knownTimeout);
+    if (timeouts) warnOnShortVisibilityTimeout(this, timeouts);
 
-    const deadLetterRetention = props.deadLetterRetentionPeriod ?? Duration.days(14);
-    const queueRetention = props.retentionPeriod ?? Duration.days(4);
+    const deadLetterRetention = props.deadLetterRetentionPeriod ?? DEFAULT_DEAD_LETTER_RETENTION;
+    const queueRetention = props.retentionPeriod ?? DEFAULT_QUEUE_RETENTION;
     this.recordRetention = recordRetentionFor(props.recordRetention, queueRetention, deadLetterRetention);
+    this._payloadLifetime = payloadLifetime(queueRetention, deadLetterRetention);
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       fifo: true,
       enforceSSL: true,
@@ -208,6 +232,7 @@ export class WebhookProcessor extends Construct {
     });
     this.grantConsumeQueue(props.handler);
     this.grantIdempotencyRecords(props.handler, props.table);
+    if (props.eventBucket) grantProcessorReads(props.eventBucket, props.handler, this.name);
     for (const token of this.tokens) token.grantRead(props.handler);
     this.configureRuntime(props);
 
@@ -241,52 +266,37 @@ export class WebhookProcessor extends Construct {
    * (the token's secret name), `Endpoint` and `Processor`, as the runtime records them.
    */
   public metricTokenUsage(token: IScopedToken, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    const all = token.metricUsage();
-    return token.metricUsage({
-      ...props,
-      dimensionsMap: { ...all.dimensions, [DIMENSIONS.ENDPOINT]: this.endpointName, [DIMENSIONS.PROCESSOR]: this.name },
-    });
+    return this.metrics.metricTokenUsage(token, props);
   }
 
   /** Events this processor's runtime completed. */
   public metricProcessed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric(METRICS.PROCESSED, props);
+    return this.metrics.metric(METRICS.PROCESSED, props);
   }
 
   /** Handler failures (each failed record counts once). */
   public metricFailures(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric(METRICS.PROCESSOR_FAILURES, props);
+    return this.metrics.metric(METRICS.PROCESSOR_FAILURES, props);
   }
 
   /** Messages in the dead-letter queue. */
   public metricDeadLetterMessages(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: Duration.minutes(1), ...props });
+    return this.metrics.metricDeadLetterMessages(this.deadLetterQueue, props);
   }
 
   /** Age of the oldest message waiting in the queue: the processing lag. */
   public metricOldestMessageAge(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.queue.metricApproximateAgeOfOldestMessage({ statistic: 'Maximum', period: Duration.minutes(1), ...props });
+    return this.metrics.metricOldestMessageAge(this.queue, props);
   }
 
   /** Invocations of the processor function that crashed or timed out. */
   public metricErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.handler.metricErrors({ statistic: 'Sum', period: Duration.minutes(5), ...props });
+    return this.metrics.metricFunctionErrors(this.handler, props);
   }
 
   /** Throttled invocations of the processor function. */
   public metricThrottles(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.handler.metricThrottles({ statistic: 'Sum', period: Duration.minutes(5), ...props });
-  }
-
-  private metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return new cloudwatch.Metric({
-      namespace: METRIC_NAMESPACE,
-      metricName,
-      dimensionsMap: { [DIMENSIONS.ENDPOINT]: this.endpointName, [DIMENSIONS.PROCESSOR]: this.name },
-      statistic: 'Sum',
-      period: Duration.minutes(5),
-      ...props,
-    });
+    return this.metrics.metricFunctionThrottles(this.handler, props);
   }
 
   /**
@@ -331,6 +341,7 @@ export class WebhookProcessor extends Construct {
       [ENV.ENDPOINT_NAME]: props.endpointName,
       [ENV.PROCESSOR_RECORD_TTL_SECONDS]: String(this.recordRetention.toSeconds()),
     };
+    if (props.eventBucket) environment[ENV.EVENT_BUCKET] = props.eventBucket.bucketName;
     if (this.tokens.length > 0) {
       environment[ENV.TOKENS] = Stack.of(this).toJsonString(Object.fromEntries(this.tokens.map((token) => [token.tokenName, token.secret.secretArn])));
       environment[ENV.TOKEN_CACHE_TTL_SECONDS] = String((props.tokenCacheTtl ?? Duration.minutes(5)).toSeconds());
@@ -340,28 +351,10 @@ export class WebhookProcessor extends Construct {
     } else {
       Annotations.of(this).addWarningV2('hardened-webhooks:processorEnvironment',
         `Processor "${this.name}" is an imported function: set ${Object.keys(environment).join(', ')} on it yourself (see README); `
-        + `${ENV.PROCESSOR_RECORD_TTL_SECONDS}=${this.recordRetention.toSeconds()}, so that its records outlive its messages (the runtime's default is 7 days).`);
+        + `${ENV.PROCESSOR_RECORD_TTL_SECONDS}=${this.recordRetention.toSeconds()}, so that its records outlive its messages (the runtime's default is 7 days)`
+        + (props.eventBucket ? `; ${ENV.EVENT_BUCKET}=the endpoint's eventBucket.bucketName, without which every event whose body is in the bucket fails.` : '.'));
     }
   }
-}
-
-/**
- * Grants `actions` on `key` only when a service calls KMS on the grantee's behalf (`kms:ViaService`
- * = `<service>.<region>.<url suffix>` of `scope`'s stack) and only with the given encryption context,
- * which names the one table, queue or secret. Added to the grantee's policy only: the key policy is
- * left untouched, so no unconditioned statement appears on either side. @internal
- */
-export function grantKeyThroughService(
-  scope: Construct, grantee: iam.IGrantable, key: kms.IKey, service: 'dynamodb' | 'sqs' | 'secretsmanager',
-  actions: string[], encryptionContext: Record<string, string>,
-): iam.Grant {
-  const stack = Stack.of(scope);
-  return iam.Grant.addToPrincipal({
-    grantee,
-    actions,
-    resourceArns: [key.keyArn],
-    conditions: { StringEquals: { 'kms:ViaService': `${service}.${stack.region}.${stack.urlSuffix}`, ...encryptionContext } },
-  });
 }
 
 /**
@@ -372,34 +365,31 @@ export function grantKeyThroughService(
  * timeout (retries within one batch, and the event source mapping's own polling), so anything less
  * is warned about.
  */
-function warnOnShortVisibilityTimeout(scope: Construct, visibilityTimeout: Duration | undefined, functionTimeout: Duration): void {
-  const seconds = knownSeconds(visibilityTimeout, functionTimeout);
-  if (!seconds || seconds.visible < seconds.timeout || seconds.visible >= 6 * seconds.timeout) return;
+function warnOnShortVisibilityTimeout(scope: Construct, seconds: KnownTimeouts): void {
+  if (seconds.visible < seconds.timeout || seconds.visible >= 6 * seconds.timeout) return;
   Annotations.of(scope).addWarningV2('hardened-webhooks:visibilityTimeout', `visibilityTimeout is ${seconds.visible} s, less than six times the function's timeout (${6 * seconds.timeout} s) that AWS recommends for an SQS event source; a slow batch may be delivered again while it runs.`);
 }
 
-function knownSeconds(visibilityTimeout: Duration | undefined, functionTimeout: Duration | undefined): { visible: number; timeout: number } | undefined {
+/** A visibility timeout given by the user and a function timeout, both known at synth, in seconds. */
+interface KnownTimeouts {
+  readonly visible: number;
+  readonly timeout: number;
+}
+
+/** Both timeouts in seconds, when both are known at synth; `undefined` when either is not. */
+function knownSeconds(visibilityTimeout: Duration | undefined, functionTimeout: Duration | undefined): KnownTimeouts | undefined {
   if (visibilityTimeout === undefined || functionTimeout === undefined) return undefined;
   if (Token.isUnresolved(visibilityTimeout.toSeconds()) || Token.isUnresolved(functionTimeout.toSeconds())) return undefined;
   return { visible: visibilityTimeout.toSeconds(), timeout: functionTimeout.toSeconds() };
 }
 
-/** Time for a redriven message to be received and processed after it left the dead-letter queue. */
-const REDRIVE_ALLOWANCE = Duration.days(1);
-
-/**
- * A processor's records must outlive every message that can still deliver one of its events: the
- * message's time in the queue, then in the dead-letter queue (FIFO restarts retention there), then a
- * redrive. Otherwise a redriven event that had completed finds no record and runs a second time.
- */
+/** A processor's records outlive every message that can still deliver one of its events ({@link messageLifetime}). */
 function recordRetentionFor(idempotencyRetention: Duration, queueRetention: Duration, deadLetterRetention: Duration): Duration {
-  const messageLifetime = queueRetention.toSeconds() + deadLetterRetention.toSeconds() + REDRIVE_ALLOWANCE.toSeconds();
-  return Duration.seconds(Math.max(idempotencyRetention.toSeconds(), messageLifetime));
+  return Duration.seconds(Math.max(idempotencyRetention.toSeconds(), messageLifetime(queueRetention, deadLetterRetention).toSeconds()));
 }
 
-function validateProcessorOptions(props: ProcessorOptions, functionTimeout: Duration | undefined): void {
-  const v = new PropsValidator('addProcessor');
-  const seconds = knownSeconds(props.visibilityTimeout, functionTimeout);
+function validateProcessorOptions(processor: WebhookProcessor, props: ProcessorOptions, seconds: KnownTimeouts | undefined): void {
+  const v = new PropsValidator(processor);
   if (seconds) {
     v.check(seconds.visible >= seconds.timeout,
       `visibilityTimeout must be at least the function's timeout (${seconds.timeout} s); got ${seconds.visible} s: a message still being processed would be handed to a second invocation`);

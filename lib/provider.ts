@@ -17,7 +17,7 @@ import { stripeScheme } from '../lambda/verifier/schemes/stripe';
 import { twilioScheme, type TwilioOptions } from '../lambda/verifier/schemes/twilio';
 import type { SignatureScheme } from '../lambda/verifier/schemes/types';
 import { zoomScheme } from '../lambda/verifier/schemes/zoom';
-import { PropsValidator } from './validation';
+import { PropsValidator } from './private/validation';
 
 /** Where the generic HMAC scheme finds a value: a request header or a field of the JSON body. */
 export class EventField {
@@ -382,7 +382,9 @@ export class WebhookProvider {
       eventType: options.eventType?._source,
       groupKey: options.groupKey?._source,
     };
-    return WebhookProvider.of(hmacScheme, schemeOptions);
+    // Headers these options read the event ID, type or group from identify the event too.
+    const named = [options.eventId, options.eventType, options.groupKey].flatMap((field) => (field && 'header' in field._source ? [field._source.header] : []));
+    return WebhookProvider.of(hmacScheme, schemeOptions, named);
   }
 
   /**
@@ -519,20 +521,26 @@ export class WebhookProvider {
     return WebhookProvider.of(zoomScheme, {});
   }
 
-  /** Builds a provider from a scheme; every factory above goes through here. */
-  private static of<O>(scheme: SignatureScheme<O>, options: O): WebhookProvider {
-    return new WebhookProvider(scheme.id, scheme.requiredHeaders(options), options as Record<string, unknown>);
+  /**
+   * Builds a provider from a scheme; every factory above goes through here. `namedHeaders`: headers
+   * the options name that identify an event beyond the scheme's required ones.
+   */
+  private static of<O>(scheme: SignatureScheme<O>, options: O, namedHeaders: readonly string[] = []): WebhookProvider {
+    return new WebhookProvider(scheme.id, scheme.requiredHeaders(options), options as Record<string, unknown>, namedHeaders);
   }
 
   private readonly headers: readonly string[];
+  private readonly namedHeaders: readonly string[];
 
   private constructor(
     /** The scheme's identifier, e.g. `stripe`. */
     public readonly schemeId: string,
     headers: readonly string[],
     private readonly options: Record<string, unknown>,
+    namedHeaders: readonly string[],
   ) {
     this.headers = [...headers];
+    this.namedHeaders = [...namedHeaders];
   }
 
   /**
@@ -541,6 +549,15 @@ export class WebhookProvider {
    */
   public get requiredHeaders(): string[] {
     return [...this.headers];
+  }
+
+  /**
+   * The request headers that identify an event of this provider, as named: the required headers,
+   * then those the options name (the generic HMAC scheme's header-sourced event ID, type and group).
+   * @internal
+   */
+  public _identifyingHeaders(): string[] {
+    return [...this.headers, ...this.namedHeaders];
   }
 
   /** @internal */

@@ -9,13 +9,13 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, type IConstruct } from 'constructs';
 import {
-  DIMENSIONS, ENV, METRIC_NAMESPACE, METRICS, REVOKE_PREVIOUS_ACTION, TOKEN_TAGS, UNISSUED_TOKEN_PLACEHOLDER,
-  type IssuerConfig, type RevokePreviousEvent, type RotationConfig,
+  ENV, REVOKE_PREVIOUS_ACTION, TOKEN_TAGS, UNISSUED_TOKEN_PLACEHOLDER, type IssuerConfig, type RevokePreviousEvent, type RotationConfig,
 } from '../lambda/shared/contract';
-import { handlerAsset } from './assets';
-import { AlarmActionSet, createTokenAlarms, validateTokenAlarmOptions, type TokenAlarmOptions, type TokenAlarms } from './monitoring';
-import { cfnLintIgnore, checkovSkips } from './scanner-metadata';
-import { PropsValidator, ValidationError } from './validation';
+import type { TokenAlarmOptions, TokenAlarms } from './monitoring';
+import { AlarmActionSet, createTokenAlarms, validateTokenAlarmOptions } from './private/alarms';
+import { BundledHandlerFunction } from './private/bundled-handler-function';
+import { TokenMetricFactory } from './private/metrics';
+import { PropsValidator, ValidationError } from './private/validation';
 
 /** Options of {@link TokenIssuer.random}. */
 export interface RandomTokenOptions {
@@ -187,15 +187,15 @@ export class ScopedToken extends Construct implements IScopedToken {
   public readonly previousTokenGrace: Duration;
 
   private readonly alarmActions = new AlarmActionSet();
-  /** The `Token` dimension of the token's metrics: unique per account and Region, unlike `tokenName`. */
-  private readonly secretName: string;
+  /** Its metrics' `Token` dimension is the secret's name: unique per account and Region, unlike `tokenName`. */
+  private readonly metrics: TokenMetricFactory;
 
   public constructor(scope: Construct, id: string, props: ScopedTokenProps) {
     super(scope, id);
     this.rotationInterval = props.rotationInterval ?? Duration.days(30);
     this.previousTokenGrace = props.previousTokenGrace ?? defaultGrace(this.rotationInterval);
     this.issuer = props.issuer ?? TokenIssuer.random();
-    validateScopedTokenProps(props, this.issuer, this.rotationInterval, this.previousTokenGrace);
+    validateScopedTokenProps(this, props, this.issuer, this.rotationInterval, this.previousTokenGrace);
     this.tokenName = props.tokenName;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
 
@@ -206,7 +206,7 @@ export class ScopedToken extends Construct implements IScopedToken {
     });
     const secretName = props.secretName ?? `hardened-webhooks/${Stack.of(this).stackName}/${this.tokenName}`;
     claimSecretName(this, secretName);
-    this.secretName = secretName;
+    this.metrics = new TokenMetricFactory(secretName);
     const secret = new secretsmanager.Secret(this, 'Resource', {
       secretName,
       description: `Scoped token "${this.tokenName}" (hardened-webhooks): rotated every ${this.rotationInterval.toHumanString()} by ${this.issuer.kind === 'lambda' ? 'an issuer function' : 'a random issuer'}.`,
@@ -280,19 +280,12 @@ export class ScopedToken extends Construct implements IScopedToken {
    * may each have an `orders-write`). By processor: `WebhookProcessor.metricTokenUsage(token)`.
    */
   public metricUsage(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return new cloudwatch.Metric({
-      namespace: METRIC_NAMESPACE,
-      metricName: METRICS.TOKEN_USAGE,
-      dimensionsMap: { [DIMENSIONS.TOKEN]: this.secretName },
-      statistic: 'Sum',
-      period: Duration.minutes(5),
-      ...props,
-    });
+    return this.metrics.metricUsage(props);
   }
 
   /** Failed invocations of the rotation function (steps and sweeps), per hour. */
   public metricRotationErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.rotationFunction.metricErrors({ statistic: 'Sum', period: Duration.hours(1), ...props });
+    return this.metrics.metricRotationErrors(this.rotationFunction, props);
   }
 
   public addAlarmAction(...actions: cloudwatch.IAlarmAction[]): void {
@@ -300,39 +293,24 @@ export class ScopedToken extends Construct implements IScopedToken {
   }
 
   private createRotationFunction(props: ScopedTokenProps): lambda.Function {
-    const logGroup = new logs.LogGroup(this, 'RotationLogs', {
-      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    const role = new iam.Role(this, 'RotationRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `Rotates the scoped token "${this.tokenName}": its secret, its key for that secret, its issuer.`,
-    });
-    logGroup.grantWrite(role);
-    checkovSkips(logGroup, { id: 'CKV_AWS_158', comment: 'Lines name the rotation step and secret version only, never a token (the runtime never echoes a value); CloudWatch Logs encrypts them at rest with service-managed keys.' });
-    const fn = new lambda.Function(this, 'Rotation', {
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
-      handler: 'index.handler',
-      code: lambda.Code.fromAsset(handlerAsset('rotation')),
+    const fn = new BundledHandlerFunction(this, 'Rotation', {
+      bundle: 'rotation',
       memorySize: 256,
       timeout: Duration.minutes(1),
-      role,
-      logGroup,
       description: `Rotates the scoped token "${this.tokenName}" and revokes the previous one after its grace.`,
+      roleDescription: `Rotates the scoped token "${this.tokenName}": its secret, its key for that secret, its issuer.`,
+      logRetention: props.logRetention,
+      logRemovalPolicy: RemovalPolicy.DESTROY,
+      logLines: 'Lines name the rotation step and secret version only, never a token (the runtime never echoes a value); CloudWatch Logs encrypts them at rest with service-managed keys.',
+      invocation: 'Invoked by Secrets Manager, which retries a failed step and reports it on the secret, and by the 15-minute sweep, which the next sweep makes up for; rotationErrors alarms on every failure. No webhook delivery is lost: the current token keeps working.',
+      network: 'Calls Secrets Manager, KMS and the issuer\'s public API over TLS; a VPC would add NAT and no protection.',
+      concurrency: 'Invoked at most a few times an hour by Secrets Manager and one schedule; reserving concurrency would take capacity from the account pool.',
+      environmentContents: 'The environment holds no secret: the token lives in Secrets Manager and is read at run time.',
     });
     Validations.of(fn).acknowledge({
       id: 'Serverless-LambdaTracing',
       reason: 'A few rotation steps a day, each logged with its step and version; X-Ray tracing would add a Resource::* grant to a role kept to exactly what rotation needs. No webhook delivery passes through it.',
     });
-    const retried = 'Invoked by Secrets Manager, which retries a failed step and reports it on the secret, and by the 15-minute sweep, which the next sweep makes up for; rotationErrors alarms on every failure. No webhook delivery is lost: the current token keeps working.';
-    Validations.of(fn).acknowledge({ id: 'Serverless-LambdaDLQ', reason: retried });
-    checkovSkips(fn,
-      { id: 'CKV_AWS_116', comment: retried },
-      { id: 'CKV_AWS_117', comment: 'Calls Secrets Manager, KMS and the issuer\'s public API over TLS; a VPC would add NAT and no protection.' },
-      { id: 'CKV_AWS_115', comment: 'Invoked at most a few times an hour by Secrets Manager and one schedule; reserving concurrency would take capacity from the account pool.' },
-      { id: 'CKV_AWS_173', comment: 'The environment holds no secret: the token lives in Secrets Manager and is read at run time.' });
-    cfnLintIgnore(fn, 'W3005', 'aws-cdk-lib\'s Function depends on its role and the role\'s policy; the role entry duplicates the GetAtt on Role and is harmless.');
     return fn;
   }
 
@@ -385,8 +363,8 @@ function claimSecretName(token: ScopedToken, secretName: string): void {
   const where = envBound ? `${stack.account}/${stack.region}` : `stack ${stack.node.path}`;
   const other = taken.get(`${where}|${secretName}`);
   if (other) {
-    throw new ValidationError('ScopedToken', [
-      `secretName ${JSON.stringify(secretName)} of ${token.node.path} is already used by ${other.node.path} (${where}): Secrets Manager `
+    throw new ValidationError(token, [
+      `secretName ${JSON.stringify(secretName)} is already used by ${other.node.path} (${where}): Secrets Manager `
       + 'names are unique per account and Region, so the second secret would fail at deploy; give one of them another tokenName or secretName',
     ]);
   }
@@ -399,8 +377,8 @@ function defaultGrace(rotationInterval: Duration): Duration {
   return interval < Duration.days(1).toSeconds() ? rotationInterval : Duration.days(1);
 }
 
-function validateScopedTokenProps(props: ScopedTokenProps, issuer: TokenIssuer, interval: Duration, grace: Duration): void {
-  const v = new PropsValidator('ScopedToken');
+function validateScopedTokenProps(token: ScopedToken, props: ScopedTokenProps, issuer: TokenIssuer, interval: Duration, grace: Duration): void {
+  const v = new PropsValidator(token);
   v.matches('tokenName', props.tokenName, TOKEN_NAME, 'letters, digits and "._-", starting with a letter or digit, at most 64 characters');
   v.range('rotationInterval', interval.toSeconds(), Duration.hours(4).toSeconds(), Duration.days(1000).toSeconds(), ' s');
   const graceSeconds = grace.toSeconds();

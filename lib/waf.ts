@@ -1,9 +1,10 @@
-import { ArnFormat, Duration, Fn, Stack, Token } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Fn, Size, Stack, Token } from 'aws-cdk-lib';
 import type * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
-import { PropsValidator } from './validation';
+import { ERROR_CODES } from '../lambda/shared/contract';
+import { PropsValidator } from './private/validation';
 
 /** Options of the WAF web ACL in front of a webhook endpoint. Every rule is chosen not to drop genuine deliveries. */
 export interface WebhookWafOptions {
@@ -43,6 +44,14 @@ export interface WebhookWafOptions {
 export interface WebhookWafProps extends WebhookWafOptions {
   /** The API Gateway stage to protect. */
   readonly stage: apigw.IStage;
+  /**
+   * The endpoint's `maxBodySize` (at most 10 MiB, API Gateway's own limit): a request whose
+   * `Content-Length` says it is larger is answered 413 `body_too_large` by WAF, in the verifier's
+   * JSON error shape. Without this rule, a body too large for Lambda (above 4560 KiB) would get API
+   * Gateway's own 5xx, which senders retry for days. `HardenedWebhookEndpoint` always sets it.
+   * @default - no body size rule
+   */
+  readonly maxBodySize?: Size;
 }
 
 /** The web ACL's rules; each value is the rule's name, also the name of its CloudWatch metrics. */
@@ -55,6 +64,8 @@ export enum WebhookWafRule {
   KNOWN_BAD_INPUTS = 'KnownBadInputs',
   /** AWS's Core rule set. */
   CORE_RULE_SET = 'CoreRuleSet',
+  /** A `Content-Length` above the endpoint's `maxBodySize`, answered 413 (`WebhookWafProps.maxBodySize`). */
+  BODY_TOO_LARGE = 'BodyTooLarge',
 }
 
 /** Rules of the Known bad inputs set that inspect the body: they count, never block. */
@@ -67,11 +78,40 @@ export const CORE_RULE_SET_BODY_RULES: readonly string[] = [
 
 const WINDOWS_SECONDS = [60, 120, 300, 600];
 
+/** API Gateway's own limit on a REST API request body; above it the gateway answers 413 itself. */
+const API_GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+/** The web ACL's custom response body for {@link WebhookWafRule.BODY_TOO_LARGE}. */
+const BODY_TOO_LARGE_RESPONSE = 'body-too-large';
+
+/**
+ * A regular expression that matches exactly the decimal numbers greater than `limit` (a whole number
+ * ≥ 0), leading zeros allowed, and nothing else (no sign, space or exponent). WAF compares strings
+ * only, so "greater than" is spelled out digit by digit: any number with more significant digits than
+ * `limit`, or as many digits that first exceed `limit`'s at some position after an equal prefix.
+ * Digit classes are `[0-9]`, never `\d`, which some regex engines widen to other scripts' digits.
+ */
+export function decimalGreaterThan(limit: number): string {
+  if (!Number.isSafeInteger(limit) || limit < 0) throw new RangeError(`decimalGreaterThan needs a whole number ≥ 0; got ${limit}`);
+  const digits = String(limit);
+  const alternatives = [`[1-9][0-9]{${digits.length},}`];
+  for (let i = 0; i < digits.length; i++) {
+    const digit = Number(digits[i]);
+    if (digit === 9) continue;
+    const higher = digit === 8 ? '9' : `[${digit + 1}-9]`;
+    const rest = digits.length - i - 1;
+    alternatives.push(`${digits.slice(0, i)}${higher}${rest > 0 ? `[0-9]{${rest}}` : ''}`);
+  }
+  return `^0*(${alternatives.join('|')})$`;
+}
+
 /**
  * A regional WAFv2 web ACL associated with an API Gateway stage, made for webhook traffic:
  * - AWS's IP reputation list blocks addresses known for bots and attacks;
  * - a per-IP rate limit answers 429, so a flood from one address cannot use up the stage throttle
  *   that genuine senders share;
+ * - with `maxBodySize`, a `Content-Length` above it is answered 413 `body_too_large` (JSON, as the
+ *   verifier answers), rather than the 5xx API Gateway gives a body too large for Lambda;
  * - AWS's Known bad inputs rule set, on unless `knownBadInputs: false`, and AWS's Core rule set, off
  *   unless `coreRuleSet: true`, each with every body-inspecting rule set to count, because the
  *   signature — checked by the verifier — is what authenticates a body.
@@ -89,7 +129,7 @@ export class WebhookWaf extends Construct {
 
   public constructor(scope: Construct, id: string, props: WebhookWafProps) {
     super(scope, id);
-    validateWafProps(props);
+    validateWafProps(this, props);
     const rules: wafv2.CfnWebACL.RuleProperty[] = [
       {
         name: WebhookWafRule.IP_REPUTATION,
@@ -119,6 +159,8 @@ export class WebhookWaf extends Construct {
         visibilityConfig: visibility(WebhookWafRule.RATE_LIMIT),
       },
     ];
+    const maxBodyBytes = props.maxBodySize?.toBytes();
+    if (maxBodyBytes !== undefined) rules.push(bodyTooLargeRule(maxBodyBytes, rules.length));
     if (props.knownBadInputs ?? true) {
       rules.push(managedGroup(WebhookWafRule.KNOWN_BAD_INPUTS, 'AWSManagedRulesKnownBadInputsRuleSet', rules.length, KNOWN_BAD_INPUTS_BODY_RULES));
     }
@@ -129,10 +171,16 @@ export class WebhookWaf extends Construct {
     this.webAcl = new wafv2.CfnWebACL(this, 'Resource', {
       scope: 'REGIONAL',
       // CloudFormation allows only letters, digits, spaces and =:#@/-,.+ in this description.
-      description: 'Webhook endpoint - IP reputation list and per-IP rate limit. Body rules only count as signatures authenticate bodies.',
+      description: 'Webhook endpoint - IP reputation list, per-IP rate limit, Content-Length limit. Body rules only count as signatures authenticate bodies.',
       defaultAction: { allow: {} },
       visibilityConfig: visibility('WebhookWebAcl'),
       rules,
+      customResponseBodies: maxBodyBytes === undefined ? undefined : {
+        [BODY_TOO_LARGE_RESPONSE]: {
+          contentType: 'APPLICATION_JSON',
+          content: JSON.stringify({ error: ERROR_CODES.BODY_TOO_LARGE, message: `the body is larger than the limit of ${maxBodyBytes} bytes` }),
+        },
+      },
     });
     this.webAclArn = this.webAcl.attrArn;
 
@@ -165,6 +213,27 @@ export class WebhookWaf extends Construct {
   }
 }
 
+/**
+ * Blocks a request whose `Content-Length` is a number above the limit, with 413 and the verifier's
+ * JSON error body. A request without the header (chunked) or with a malformed one passes to API
+ * Gateway and the verifier, which measure the body they receive.
+ */
+function bodyTooLargeRule(maxBodyBytes: number, priority: number): wafv2.CfnWebACL.RuleProperty {
+  return {
+    name: WebhookWafRule.BODY_TOO_LARGE,
+    priority,
+    statement: {
+      regexMatchStatement: {
+        regexString: decimalGreaterThan(maxBodyBytes),
+        fieldToMatch: { singleHeader: { Name: 'content-length' } },
+        textTransformations: [{ priority: 0, type: 'NONE' }],
+      },
+    },
+    action: { block: { customResponse: { responseCode: 413, customResponseBodyKey: BODY_TOO_LARGE_RESPONSE } } },
+    visibilityConfig: visibility(WebhookWafRule.BODY_TOO_LARGE),
+  };
+}
+
 function managedGroup(ruleName: string, groupName: string, priority: number, countOnly: readonly string[]): wafv2.CfnWebACL.RuleProperty {
   return {
     name: ruleName,
@@ -185,9 +254,24 @@ function visibility(metricName: string): wafv2.CfnWebACL.VisibilityConfigPropert
   return { cloudWatchMetricsEnabled: true, metricName, sampledRequestsEnabled: true };
 }
 
-function validateWafProps(props: WebhookWafProps): void {
-  const v = new PropsValidator('WebhookWaf');
-  validateWafOptions(v, '', props);
+/**
+ * Props built by `HardenedWebhookEndpoint` from its `waf` prop, which it has already checked with its
+ * other props (so that every problem is listed at once): their options are not checked again.
+ */
+const OPTIONS_CHECKED_BY_ENDPOINT = new WeakSet<WebhookWafProps>();
+
+/** The props of an endpoint's web ACL: its `waf` options, already checked, with its stage and body limit. */
+export function endpointWafProps(options: WebhookWafOptions, stage: apigw.IStage, maxBodySize: Size): WebhookWafProps {
+  const props: WebhookWafProps = { ...options, stage, maxBodySize };
+  OPTIONS_CHECKED_BY_ENDPOINT.add(props);
+  return props;
+}
+
+function validateWafProps(waf: WebhookWaf, props: WebhookWafProps): void {
+  const v = new PropsValidator(waf);
+  if (!OPTIONS_CHECKED_BY_ENDPOINT.has(props)) validateWafOptions(v, '', props);
+  const maxBodyBytes = props.maxBodySize?.toBytes();
+  v.range('maxBodySize', maxBodyBytes, 1, API_GATEWAY_MAX_BODY_BYTES, ' bytes').integer('maxBodySize', maxBodyBytes);
   v.throwIfInvalid();
 }
 

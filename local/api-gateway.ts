@@ -2,7 +2,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import type { InvokeOutcome, LambdaFunctionHost } from './lambda';
+import { LAMBDA_SYNC_REQUEST_LIMIT_BYTES, invocationPayloadBytes, type InvokeOutcome, type LambdaFunctionHost } from './lambda';
 
 /** One method of the REST API with a Lambda proxy integration. */
 export interface RestApiRoute {
@@ -63,14 +63,30 @@ export interface RestApiStats {
   /** Requests the request validator refused (400) without invoking the function. */
   validationRejections: number;
   throttled: number;
+  /** Requests whose body was over API Gateway's 10 MB payload limit (413, function not invoked). */
+  bodiesTooLarge: number;
+  /** Requests whose proxy event was over Lambda's synchronous payload limit (413, function not invoked). */
+  eventsTooLarge: number;
   /** Responses per HTTP status. */
   readonly statuses: Record<number, number>;
   /** Time from the request's arrival to the response, per request that reached a function, in ms. */
   readonly latenciesMs: number[];
 }
 
-/** API Gateway's REST payload limit. */
-const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
+/**
+ * API Gateway's REST API payload limit, on the request body: "Payload size: 10 MB", not adjustable
+ * (API Gateway developer guide, "Amazon API Gateway quotas", quotas for REST APIs). A deployed REST
+ * API states it in bytes when it refuses one: "HTTP content length exceeded 10485760 bytes."
+ * (koki-develop/lgtm-generator#10, 2021). A body of exactly this many bytes is within it.
+ *
+ * How it is refused is less certain. The harness answers with the REQUEST_TOO_LARGE gateway
+ * response (413; the API's own one if it defines one, as the construct does), as the construct's
+ * tests expect. The one captured answer above was a 413 in plain text (`content-type: text`,
+ * that sentence as the body, no `x-amzn-ErrorType`), from an edge-optimized API, and its author
+ * reports that a REQUEST_TOO_LARGE gateway response did not change it: on AWS the template's
+ * response may only ever apply to the Lambda limit below.
+ */
+export const API_GATEWAY_PAYLOAD_LIMIT_BYTES = 10_485_760;
 
 const DEFAULT_RESPONSES: Record<string, { status: number; message: string; errorType: string }> = {
   BAD_REQUEST_PARAMETERS: { status: 400, message: 'Missing required request parameters', errorType: 'BadRequestException' },
@@ -84,6 +100,22 @@ const DEFAULT_RESPONSES: Record<string, { status: number; message: string; error
 const DEFAULT_TEMPLATE = '{"message":$context.error.messageString}';
 
 /**
+ * What the sender gets when the proxy event is over Lambda's synchronous payload limit
+ * ({@link LAMBDA_SYNC_REQUEST_LIMIT_BYTES}; with binaryMediaTypes `*\/*` every body is base64, so a
+ * body over about 4.5 MiB cannot fit): a 413 `{"message": "Request Too Long"}` with
+ * `x-amzn-ErrorType: BadRequestException` — REQUEST_TOO_LARGE's message and status, so the API's
+ * REQUEST_TOO_LARGE gateway response renders it. Sources, none of them AWS documentation of this
+ * case: a deployed REST API captured answering exactly that for an event over Lambda's limit, next
+ * to its different answer for a body over 10 MB (koki-develop/lgtm-generator#10, 2021); "when
+ * request payload is larger than allowed size, you will get a 413" through API Gateway
+ * (jun711.github.io, "Handling AWS Lambda Payload Limit", 2019). Against them: the Lambda developer
+ * guide ("Handling Lambda errors with an API Gateway API") says API Gateway answers 500 when "the
+ * Lambda API rejects the invocation request" and 502 only for function errors and malformed
+ * results, both `{"message": "Internal server error"}`. No source found shows a 502 for it.
+ */
+const EVENT_TOO_LARGE = { responseType: 'REQUEST_TOO_LARGE', errorType: 'BadRequestException' } as const;
+
+/**
  * An HTTP server on loopback that behaves like a deployed API Gateway REST API stage with Lambda
  * proxy integrations: it routes `/<stage>/<resource path>`, runs the request validator (required
  * headers and query parameters → 400 gateway response, function not invoked), builds the REST
@@ -92,9 +124,14 @@ const DEFAULT_TEMPLATE = '{"message":$context.error.messageString}';
  * stage path, request ID and source IP), invokes the function and maps its result to the HTTP
  * response. Function errors, timeouts and malformed results become 502 `Internal server error`;
  * an invocation longer than the integration timeout becomes 504 `Endpoint request timed out`.
+ * Size limits as AWS applies them: a body over 10 MB is refused before anything else
+ * ({@link API_GATEWAY_PAYLOAD_LIMIT_BYTES}), and a request whose proxy event is over Lambda's
+ * synchronous payload limit never reaches the function (see EVENT_TOO_LARGE).
  */
 export class RestApiEmulator {
-  public readonly stats: RestApiStats = { requests: 0, invocations: 0, validationRejections: 0, throttled: 0, statuses: {}, latenciesMs: [] };
+  public readonly stats: RestApiStats = {
+    requests: 0, invocations: 0, validationRejections: 0, throttled: 0, bodiesTooLarge: 0, eventsTooLarge: 0, statuses: {}, latenciesMs: [],
+  };
   /** The last requests that reached a function (at most 200). */
   public readonly recent: InvocationRecord[] = [];
   private server: http.Server | undefined;
@@ -176,8 +213,9 @@ export class RestApiEmulator {
     const arrived = Date.now();
     this.stats.requests++;
     const requestId = randomUUID();
-    const body = await readLimited(request, MAX_PAYLOAD_BYTES);
+    const body = await readLimited(request, API_GATEWAY_PAYLOAD_LIMIT_BYTES);
     if (body === undefined) {
+      this.stats.bodiesTooLarge++;
       response.shouldKeepAlive = false; // answer with Connection: close, so the client does not reuse the socket
       this.gatewayResponse(response, 'REQUEST_TOO_LARGE', requestId);
       return;
@@ -214,6 +252,12 @@ export class RestApiEmulator {
     }
 
     const event = this.event(request, route, resourcePathActual, pathParameters, rawHeaders, query, body, requestId, arrived);
+    if (invocationPayloadBytes(event) > LAMBDA_SYNC_REQUEST_LIMIT_BYTES) {
+      // Lambda refuses the invocation; the function never runs. See EVENT_TOO_LARGE for the answer.
+      this.stats.eventsTooLarge++;
+      this.gatewayResponse(response, EVENT_TOO_LARGE.responseType, requestId, undefined, EVENT_TOO_LARGE.errorType);
+      return;
+    }
     this.stats.invocations++;
     let timer: NodeJS.Timeout | undefined;
     const integrationTimeout = new Promise<'integration-timeout'>((resolve) => {
@@ -362,7 +406,7 @@ export class RestApiEmulator {
   }
 
   /** Answers with a gateway response of a type: the API's GatewayResponse if it has one, else the default. */
-  private gatewayResponse(response: http.ServerResponse, type: string, requestId: string, detail?: string): number {
+  private gatewayResponse(response: http.ServerResponse, type: string, requestId: string, detail?: string, errorType?: string): number {
     const fallback = DEFAULT_RESPONSES[type];
     const message = detail ?? fallback.message;
     const custom = this.config.gatewayResponses.get(type)
@@ -374,7 +418,7 @@ export class RestApiEmulator {
       'content-type': 'application/json',
       ...custom?.headers,
       'x-amzn-RequestId': requestId,
-      'x-amzn-ErrorType': fallback.errorType,
+      'x-amzn-ErrorType': errorType ?? fallback.errorType,
       'x-amz-apigw-id': randomId(16),
     }, Buffer.from(rendered, 'utf8'));
     return status;

@@ -44,7 +44,7 @@ export interface CallRecord {
   readonly service: string;
   /** API operation, e.g. `PutItem`. */
   readonly operation: string;
-  /** The resource named in the input (`QueueUrl`, `TableName` or `SecretId`), when there is one. */
+  /** The resource named in the input (`QueueUrl`, `TableName` or `SecretId`; an S3 call's bucket), when there is one. */
   readonly resource?: string;
   outcome: CallOutcome;
   status?: number;
@@ -63,7 +63,7 @@ export interface CallFilter {
   readonly owner?: string;
   readonly service?: string;
   readonly operation?: string | readonly string[];
-  /** The resource named in the input: a queue URL, table name or secret ID. */
+  /** The resource named in the input: a queue URL, table name, secret ID or bucket. */
   readonly resource?: string;
   /** Only calls with these outcomes. @default - every outcome */
   readonly outcome?: CallOutcome | readonly CallOutcome[];
@@ -71,7 +71,11 @@ export interface CallFilter {
   readonly abandoned?: boolean;
 }
 
-/** A call as a fault predicate sees it, with its parsed JSON input. */
+/**
+ * A call as a fault predicate sees it, with its parsed JSON input. S3 speaks REST, not JSON: its
+ * input is what the request line and headers say — `Bucket`, `Key` and the conditions
+ * `IfNoneMatch` / `IfMatch` — never the object's bytes.
+ */
 export interface CallView extends Omit<CallRecord, 'outcome' | 'status'> {
   readonly input: Record<string, unknown>;
 }
@@ -189,12 +193,14 @@ const DEFAULT_ERROR_CODES: Record<string, string> = {
   dynamodb: 'InternalServerError',
   sqs: 'InternalError',
   secretsmanager: 'InternalServiceError',
+  s3: 'InternalError',
 };
 
 /**
  * An HTTP proxy between the handlers and the AWS emulator that counts every call per caller and
- * operation (parsed from `X-Amz-Target`), and injects faults: AWS JSON errors, connection resets,
- * hangs and delays, by filter and predicate, for N calls or a seeded fraction of calls.
+ * operation (parsed from `X-Amz-Target`, or for S3 from the REST request line), and injects faults:
+ * AWS errors (JSON, or S3's XML), connection resets, hangs and delays, by filter and predicate, for
+ * N calls or a seeded fraction of calls.
  */
 export class AwsProxy {
   /** Starts the proxy; listeners are opened per caller with {@link endpointFor}. */
@@ -346,13 +352,18 @@ export class AwsProxy {
     const body = await readBody(request);
     const { service, operation } = identify(request, body);
     let input: Record<string, unknown>;
-    try {
-      input = String(request.headers['content-type'] ?? '').includes('json') ? JSON.parse(body.toString('utf8') || '{}') as Record<string, unknown> : {};
-    } catch {
-      input = {};
+    if (service === 's3') {
+      // An object's bytes are never parsed: a stored webhook body is JSON whose fields the sender chose.
+      input = s3Input(request);
+    } else {
+      try {
+        input = String(request.headers['content-type'] ?? '').includes('json') ? JSON.parse(body.toString('utf8') || '{}') as Record<string, unknown> : {};
+      } catch {
+        input = {};
+      }
     }
     const parsedInput = (): Record<string, unknown> => input;
-    const named = input.QueueUrl ?? input.TableName ?? input.SecretId;
+    const named = service === 's3' ? input.Bucket : input.QueueUrl ?? input.TableName ?? input.SecretId;
     const record: CallRecord = {
       seq: ++this.seq, at: Date.now(), caller: listener.info.id, role: listener.info.role, owner: listener.info.owner, service, operation,
       ...(typeof named === 'string' ? { resource: named } : {}),
@@ -533,7 +544,10 @@ export class AwsProxy {
 
   private forward(record: CallRecord, body: Buffer, request: http.IncomingMessage, response: http.ServerResponse): Promise<{ status: number; body: Buffer } | undefined> {
     return new Promise((resolve, reject) => {
-      const headers = { ...request.headers, host: this.target.host };
+      const headers: http.OutgoingHttpHeaders = { ...request.headers, host: this.target.host };
+      // The caller's `Expect: 100-continue` (the S3 client sends it with bodies over 1 MB) was answered
+      // here when its request arrived; the body goes upstream whole, with no interim answer to wait for.
+      delete headers.expect;
       const upstream = http.request({
         host: this.target.hostname, port: this.target.port, path: request.url, method: request.method, headers, agent: this.agent,
       }, (answer) => {
@@ -545,7 +559,8 @@ export class AwsProxy {
           if (!response.destroyed) {
             const outHeaders = { ...answer.headers };
             delete outHeaders['transfer-encoding'];
-            outHeaders['content-length'] = String(payload.length);
+            // A HEAD answer's Content-Length is the object's size (S3's HeadObject), not of the empty payload.
+            if (request.method !== 'HEAD' || outHeaders['content-length'] === undefined) outHeaders['content-length'] = String(payload.length);
             response.writeHead(answer.statusCode ?? 502, outHeaders).end(payload);
           }
           resolve({ status: answer.statusCode ?? 502, body: payload });
@@ -583,10 +598,14 @@ function readBody(request: http.IncomingMessage): Promise<Buffer> {
   });
 }
 
-/** Service and operation of a call: `X-Amz-Target` for JSON protocols, else `Action=` and the signing scope. */
-export function identify(request: { headers: http.IncomingHttpHeaders }, body: Buffer): { service: string; operation: string } {
+/**
+ * Service and operation of a call: `X-Amz-Target` for JSON protocols, S3's REST request line for
+ * S3 (see {@link s3Operation}), else `Action=` and the signing scope.
+ */
+export function identify(request: { headers: http.IncomingHttpHeaders; method?: string; url?: string }, body: Buffer): { service: string; operation: string } {
   const target = request.headers['x-amz-target'];
   const scope = /Credential=[^/]+\/\d{8}\/[^/]+\/([^/]+)\//.exec(String(request.headers.authorization ?? ''))?.[1];
+  if (scope === 's3' && typeof target !== 'string') return { service: 's3', operation: s3Operation(request) };
   if (typeof target === 'string' && target.includes('.')) {
     const dot = target.lastIndexOf('.');
     const prefix = target.slice(0, dot);
@@ -609,6 +628,10 @@ function sendJson(response: http.ServerResponse, request: http.IncomingMessage, 
 function sendAwsError(response: http.ServerResponse, request: http.IncomingMessage, service: string, action: { status?: number; code?: string; message?: string }): void {
   const code = action.code ?? DEFAULT_ERROR_CODES[service] ?? 'InternalFailure';
   const status = action.status ?? 500;
+  if (service === 's3') {
+    sendS3Error(response, request, status, code, action.message ?? `injected fault: ${code}`);
+    return;
+  }
   sendJson(response, request, status, { __type: code, message: action.message ?? `injected fault: ${code}` }, {
     'x-amzn-errortype': code,
     // SQS's JSON protocol keeps the query-protocol error code here; the SDK reads it.
@@ -659,5 +682,86 @@ export function mulberry32(seed: number): () => number {
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * An S3 error as S3 answers one: an XML `<Error>` document with `Code` and `Message`, which the SDK
+ * reads for the error's name (and retries on 5xx); a HEAD request's answer has no body, as S3's has
+ * none, so the SDK names the error from the status alone (404 is `NotFound`).
+ */
+function sendS3Error(response: http.ServerResponse, request: http.IncomingMessage, status: number, code: string, message: string): void {
+  const requestId = randomUUID().replace(/-/g, '').slice(0, 16).toUpperCase();
+  const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const body = request.method === 'HEAD'
+    ? Buffer.alloc(0)
+    : Buffer.from(`<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${escape(code)}</Code><Message>${escape(message)}</Message><RequestId>${requestId}</RequestId></Error>`, 'utf8');
+  response.writeHead(status, { 'content-type': 'application/xml', 'content-length': String(body.length), 'x-amz-request-id': requestId }).end(body);
+}
+
+/** S3 sub-resources that name an operation, in the order they are looked for in the query string. */
+const S3_SUBRESOURCES = ['uploadId', 'uploads', 'delete', 'list-type', 'versions', 'location', 'policy', 'encryption', 'versioning', 'lifecycle', 'publicAccessBlock', 'tagging', 'attributes'];
+
+/** `<method> <service|bucket|object>[ <sub-resource>][ copy]` → S3 operation. */
+const S3_OPERATIONS: Readonly<Record<string, string>> = {
+  'GET service': 'ListBuckets',
+  'PUT bucket': 'CreateBucket', 'HEAD bucket': 'HeadBucket', 'DELETE bucket': 'DeleteBucket', 'GET bucket': 'ListObjects',
+  'GET bucket list-type': 'ListObjectsV2', 'GET bucket versions': 'ListObjectVersions', 'GET bucket uploads': 'ListMultipartUploads',
+  'GET bucket location': 'GetBucketLocation', 'POST bucket delete': 'DeleteObjects',
+  'PUT bucket policy': 'PutBucketPolicy', 'GET bucket policy': 'GetBucketPolicy', 'DELETE bucket policy': 'DeleteBucketPolicy',
+  'PUT bucket encryption': 'PutBucketEncryption', 'GET bucket encryption': 'GetBucketEncryption',
+  'PUT bucket versioning': 'PutBucketVersioning', 'GET bucket versioning': 'GetBucketVersioning',
+  'PUT bucket lifecycle': 'PutBucketLifecycleConfiguration', 'GET bucket lifecycle': 'GetBucketLifecycleConfiguration',
+  'PUT bucket publicAccessBlock': 'PutPublicAccessBlock', 'GET bucket publicAccessBlock': 'GetPublicAccessBlock',
+  'PUT bucket tagging': 'PutBucketTagging', 'GET bucket tagging': 'GetBucketTagging',
+  'PUT object': 'PutObject', 'PUT object copy': 'CopyObject', 'GET object': 'GetObject', 'HEAD object': 'HeadObject', 'DELETE object': 'DeleteObject',
+  'POST object uploads': 'CreateMultipartUpload', 'PUT object uploadId': 'UploadPart', 'PUT object uploadId copy': 'UploadPartCopy',
+  'POST object uploadId': 'CompleteMultipartUpload', 'DELETE object uploadId': 'AbortMultipartUpload', 'GET object uploadId': 'ListParts',
+  'PUT object tagging': 'PutObjectTagging', 'GET object tagging': 'GetObjectTagging', 'DELETE object tagging': 'DeleteObjectTagging',
+  'GET object attributes': 'GetObjectAttributes',
+};
+
+/** Bucket and key of a path-style S3 request (`/<bucket>/<key>`; what the SDK sends to an IP-address endpoint). */
+function s3Target(url: string | undefined): { bucket?: string; key?: string; query: URLSearchParams } {
+  const parsed = new URL(url ?? '/', 'http://s3.local');
+  const [, bucket = '', ...rest] = parsed.pathname.split('/');
+  const decode = (text: string) => {
+    try {
+      return decodeURIComponent(text);
+    } catch {
+      return text;
+    }
+  };
+  return {
+    ...(bucket ? { bucket: decode(bucket) } : {}),
+    ...(rest.length > 0 && rest.join('/') !== '' ? { key: decode(rest.join('/')) } : {}),
+    query: parsed.searchParams,
+  };
+}
+
+/**
+ * The S3 operation of a REST request: from the request line (method, bucket, key, sub-resource,
+ * a copy source), or the `x-id` the SDK adds to some requests. `unknown` for anything else.
+ */
+export function s3Operation(request: { headers: http.IncomingHttpHeaders; method?: string; url?: string }): string {
+  const { bucket, key, query } = s3Target(request.url);
+  const named = query.get('x-id');
+  if (named) return named;
+  const level = key !== undefined ? 'object' : bucket !== undefined ? 'bucket' : 'service';
+  const subresource = S3_SUBRESOURCES.find((name) => query.has(name));
+  const copy = request.headers['x-amz-copy-source'] !== undefined ? 'copy' : undefined;
+  const signature = [(request.method ?? 'GET').toUpperCase(), level, subresource, copy].filter((part) => part !== undefined).join(' ');
+  return S3_OPERATIONS[signature] ?? 'unknown';
+}
+
+/** What a fault predicate sees of an S3 call: bucket, key and the write conditions. */
+function s3Input(request: http.IncomingMessage): Record<string, unknown> {
+  const { bucket, key } = s3Target(request.url);
+  const header = (name: string) => (typeof request.headers[name] === 'string' ? request.headers[name] : undefined);
+  return {
+    ...(bucket !== undefined ? { Bucket: bucket } : {}),
+    ...(key !== undefined ? { Key: key } : {}),
+    ...(header('if-none-match') !== undefined ? { IfNoneMatch: header('if-none-match') } : {}),
+    ...(header('if-match') !== undefined ? { IfMatch: header('if-match') } : {}),
   };
 }

@@ -1,10 +1,27 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import { format } from 'node:util';
 import type { Context } from 'aws-lambda';
 import type { AwsProxy, CallerInfo } from './aws-proxy';
+
+/**
+ * Lambda's limit on a synchronous (RequestResponse) invocation's payload: the event as the JSON
+ * the Invoke request carries. Documented as "6 MB" (Lambda quotas, "Invocation payload (request and
+ * response)"); the service states it in bytes when it refuses one — "N byte payload is too large
+ * for the RequestResponse invocation type (limit 6291456 bytes)", as API Gateway's execution log
+ * shows it (theburningmonk.com, "Hit the 6MB Lambda payload limit?", 2020), or
+ * RequestEntityTooLargeException "Request must be smaller than 6291456 bytes for the
+ * InvokeFunction operation" from Invoke itself (Zac Charles, "Deep Dive: Lambda's Request Payload
+ * Size Limit", 2022). A payload of exactly this many bytes is taken as within the limit.
+ */
+export const LAMBDA_SYNC_REQUEST_LIMIT_BYTES = 6_291_456;
+
+/** The size of an invocation's payload as Lambda counts it: the bytes of the event's JSON. */
+export function invocationPayloadBytes(event: unknown): number {
+  return Buffer.byteLength(JSON.stringify(event ?? null), 'utf8');
+}
 
 /** A Lambda handler as the Node.js runtime calls it (async style). */
 export type LambdaHandler<E = unknown, R = unknown> = (event: E, context: Context) => Promise<R> | R;
@@ -267,12 +284,23 @@ export class LambdaFunctionHost {
     return environment;
   }
 
-  /** The variables Lambda sets, the template's, and the emulator endpoint with fake credentials. */
+  /**
+   * The variables Lambda sets, the template's, and the emulator endpoint with fake credentials.
+   *
+   * Every SDK client of the bundle reaches the proxy through `AWS_ENDPOINT_URL`, S3 included, with
+   * nothing the bundle must do: the SDK has no environment variable or config-file setting for
+   * path-style addressing (`forcePathStyle` is a client option only), but S3's endpoint rules address
+   * a bucket by path whenever the custom endpoint's host is an IP address, and the proxy's endpoints
+   * are all `http://127.0.0.1:<port>` (a host name such as `localhost` would get `<bucket>.localhost`).
+   * Service-specific variables (`AWS_ENDPOINT_URL_S3`, …) win over `AWS_ENDPOINT_URL` in the SDK,
+   * so any the template or the caller sets are dropped: a call that bypassed the proxy would be
+   * neither counted nor faulted, nor cut off when its environment is stopped.
+   */
   private environmentVariables(endpoint: string, id: number): Record<string, string> {
     const definition = this.definition;
     const runtime = definition.runtime ?? 'nodejs22.x';
     const taskRoot = 'bundleFile' in definition.code ? path.dirname(definition.code.bundleFile) : process.cwd();
-    return {
+    const variables: Record<string, string> = {
       PATH: '/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin',
       LANG: 'en_US.UTF-8',
       TZ: ':UTC',
@@ -296,6 +324,10 @@ export class LambdaFunctionHost {
       ...this.runtime.extraEnvironment,
       AWS_ENDPOINT_URL: endpoint,
     };
+    for (const name of Object.keys(variables)) {
+      if (name.startsWith('AWS_ENDPOINT_URL_')) delete variables[name];
+    }
+    return variables;
   }
 
   private context(environment: ExecutionEnvironment, requestId: string, deadline: number): Context {
@@ -361,7 +393,9 @@ export interface LoadBundleOptions {
  * `env`. For a bundle that leaves the SDK external (`NodejsFunction`'s default), its `require` hands
  * it SDK client classes that take region, endpoint, credentials and retry settings from the same
  * `env` when the module builds them; everything else is the real module, so `instanceof` checks
- * hold. Compiled with `new Function` so it runs in the caller's realm.
+ * hold. A file of the function's own that the bundle requires by path (a module it loads on first
+ * use) is evaluated the same way, once per environment. Compiled with `new Function` so it runs in
+ * the caller's realm.
  */
 export function loadBundle(options: LoadBundleOptions): LambdaHandler {
   const file = path.resolve(options.file);
@@ -385,15 +419,62 @@ export function loadBundle(options: LoadBundleOptions): LambdaHandler {
     ...console,
     log: line('INFO'), info: line('INFO'), debug: line('DEBUG'), trace: line('TRACE'), warn: line('WARN'), error: line('ERROR'),
   };
-  const module = { exports: {} as Record<string, unknown>, id: file, filename: file, loaded: false };
-  const sandboxRequire = Object.assign((id: string) => requireForSandbox(id, options.env), { resolve: require.resolve, cache: require.cache });
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  const evaluate = new Function('exports', 'require', 'module', '__filename', '__dirname', 'process', 'console', 'Date', `${withBuiltinImportsAsRequire(source)}\n//# sourceURL=${file}`);
-  evaluate.call(module.exports, module.exports, sandboxRequire, module, file, path.dirname(file), sandboxProcess, sandboxConsole, sandboxDate(options.now ?? Date.now));
-  module.loaded = true;
+  const sandboxGlobals = [sandboxProcess, sandboxConsole, sandboxDate(options.now ?? Date.now)] as const;
+  // The environment's own module registry, as Node's require cache is per Lambda process.
+  const modules = new Map<string, SandboxModule>();
+  const load = (moduleFile: string): SandboxModule => {
+    const cached = modules.get(moduleFile);
+    if (cached) return cached;
+    const module: SandboxModule = { exports: {}, id: moduleFile, filename: moduleFile, loaded: false };
+    modules.set(moduleFile, module); // before evaluating it: a cycle gets the partial exports, as in Node
+    try {
+      const moduleSource = moduleFile === file ? source : readBundle(moduleFile);
+      if (moduleFile.endsWith('.json')) {
+        module.exports = JSON.parse(moduleSource) as Record<string, unknown>;
+      } else {
+        const sandboxRequire = Object.assign((id: string) => {
+          const local = bundleFileFor(id, path.dirname(moduleFile));
+          return local === undefined ? requireForSandbox(id, options.env) : load(local).exports;
+        }, { resolve: require.resolve, cache: require.cache });
+        const evaluate = new Function('exports', 'require', 'module', '__filename', '__dirname', 'process', 'console', 'Date', `${withBuiltinImportsAsRequire(moduleSource)}\n//# sourceURL=${moduleFile}`);
+        evaluate.call(module.exports, module.exports, sandboxRequire, module, moduleFile, path.dirname(moduleFile), ...sandboxGlobals);
+      }
+    } catch (error) {
+      modules.delete(moduleFile); // as Node does: the next require tries again rather than getting half a module
+      throw error;
+    }
+    module.loaded = true;
+    return module;
+  };
+  const module = load(file);
   const handler = module.exports[options.exportName];
   if (typeof handler !== 'function') throw new Error(`Runtime.HandlerNotFound: ${path.basename(file)}.${options.exportName} is undefined or not exported`);
   return handler as LambdaHandler;
+}
+
+/** A module evaluated inside a sandbox (see {@link loadBundle}). */
+interface SandboxModule {
+  exports: Record<string, unknown>;
+  readonly id: string;
+  readonly filename: string;
+  loaded: boolean;
+}
+
+/**
+ * The file a bundle's `require` of a path names (`./s3.js`, `../x`, an absolute path), resolved as
+ * Node resolves a file (as is, then `.js`, `.json`, `/index.js`), relative to the requiring module;
+ * `undefined` for a package or built-in. A handler may load part of itself on first use (the
+ * verifier's S3 client is `assets/verifier/s3.js` beside its index.js): that file is part of the
+ * function's code, so it is evaluated in the same sandbox — its SDK client must read the
+ * environment's `process.env`, whose `AWS_ENDPOINT_URL` is the proxy, not the harness's.
+ */
+function bundleFileFor(id: string, directory: string): string | undefined {
+  if (!(id.startsWith('./') || id.startsWith('../') || path.isAbsolute(id))) return undefined;
+  const base = path.resolve(directory, id);
+  for (const candidate of [base, `${base}.js`, `${base}.json`, path.join(base, 'index.js')]) {
+    if (existsSync(candidate) && statSync(candidate).isFile()) return candidate;
+  }
+  throw Object.assign(new Error(`Cannot find module '${id}' from '${directory}'`), { code: 'MODULE_NOT_FOUND' });
 }
 
 /**

@@ -3,6 +3,10 @@ import {
   CreateTableCommand, DeleteTableCommand, UpdateTimeToLiveCommand, type CreateTableCommandInput, type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { CreateSecretCommand, DeleteSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  CreateBucketCommand, DeleteBucketCommand, DeleteObjectsCommand, ListObjectVersionsCommand, PutBucketEncryptionCommand, PutBucketVersioningCommand,
+  PutPublicAccessBlockCommand, type BucketLocationConstraint, type S3Client, type ServerSideEncryptionRule,
+} from '@aws-sdk/client-s3';
 import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import {
   UnresolvedReferenceError, UnsupportedTemplateError, type CfnResource, type TemplateResolver,
@@ -35,11 +39,22 @@ export interface LocalSecret {
   readonly arn: string;
 }
 
+/** An S3 bucket created from the template. */
+export interface LocalBucket {
+  readonly logicalId: string;
+  /** The bucket's name in the emulator (what `Ref` resolves to). */
+  readonly name: string;
+  readonly arn: string;
+  /** Whether the template turns versioning on (then deleting an object keeps its earlier versions). */
+  readonly versioned: boolean;
+}
+
 /** Every emulated resource created from one template. */
 export interface LocalResources {
   readonly tables: ReadonlyMap<string, LocalTable>;
   readonly queues: ReadonlyMap<string, LocalQueue>;
   readonly secrets: ReadonlyMap<string, LocalSecret>;
+  readonly buckets: ReadonlyMap<string, LocalBucket>;
   /** Deletes everything created (best effort). */
   destroy(): Promise<void>;
 }
@@ -49,14 +64,17 @@ export interface EmulatorClients {
   readonly dynamoDb: DynamoDBClient;
   readonly sqs: SQSClient;
   readonly secretsManager: SecretsManagerClient;
+  /** Path-style (`forcePathStyle`): the emulator on loopback has no DNS for `<bucket>.<host>` names. */
+  readonly s3: S3Client;
 }
 
 const TABLE = 'AWS::DynamoDB::Table';
 const QUEUE = 'AWS::SQS::Queue';
 const SECRET = 'AWS::SecretsManager::Secret';
+const BUCKET = 'AWS::S3::Bucket';
 
 /** Resource types the harness creates in the emulator. */
-export const CREATED_TYPES: readonly string[] = [TABLE, QUEUE, SECRET];
+export const CREATED_TYPES: readonly string[] = [TABLE, QUEUE, SECRET, BUCKET];
 
 /** Queue properties of AWS::SQS::Queue that are queue attributes of the same name. */
 const QUEUE_ATTRIBUTES = [
@@ -77,6 +95,7 @@ export async function createTemplateResources(
   const tables = new Map<string, LocalTable>();
   const queues = new Map<string, LocalQueue>();
   const secrets = new Map<string, LocalSecret>();
+  const buckets = new Map<string, LocalBucket>();
   const template = resolver.template;
   const pending = new Map<string, CfnResource>(
     Object.entries(template.Resources).filter(([logicalId, resource]) => CREATED_TYPES.includes(resource.Type) && !resource.Condition && include(logicalId)),
@@ -114,6 +133,11 @@ export async function createTemplateResources(
           created.push(() => clients.sqs.send(new DeleteQueueCommand({ QueueUrl: queue.url })));
           queues.set(logicalId, queue);
           resolver.register(logicalId, { ref: queue.url, attributes: { Arn: queue.arn, QueueName: queue.name, QueueUrl: queue.url } });
+        } else if (resource.Type === BUCKET) {
+          const bucket = await createBucket(clients.s3, logicalId, properties, prefix, resolver.pseudo);
+          created.push(() => deleteBucket(clients.s3, bucket.name));
+          buckets.set(logicalId, bucket);
+          resolver.register(logicalId, { ref: bucket.name, attributes: bucketAttributes(bucket, resolver.pseudo) });
         } else {
           const secret = await createSecret(clients.secretsManager, logicalId, properties, prefix);
           created.push(() => clients.secretsManager.send(new DeleteSecretCommand({ SecretId: secret.arn, ForceDeleteWithoutRecovery: true })));
@@ -129,7 +153,7 @@ export async function createTemplateResources(
     await destroy();
     throw error;
   }
-  return { tables, queues, secrets, destroy };
+  return { tables, queues, secrets, buckets, destroy };
 }
 
 /**
@@ -212,4 +236,82 @@ async function createSecret(client: SecretsManagerClient, logicalId: string, pro
   }));
   if (!result.ARN) throw new Error(`the emulator returned no ARN for secret ${name}`);
   return { logicalId, name, arn: result.ARN };
+}
+
+/**
+ * A bucket name S3 accepts for a created bucket: `<prefix>-<logicalId>` (or the template's
+ * BucketName, prefixed), lower case, letters, digits and hyphens only, at most 63 characters, and
+ * starting and ending with a letter or digit. A hash keeps it unique when it must be shortened.
+ */
+export function bucketName(prefix: string, logicalId: string): string {
+  const base = physicalName(prefix, logicalId, 63).toLowerCase().replace(/[^a-z0-9-]/g, '-');
+  return base.replace(/^-+|-+$/g, '').padEnd(3, '0');
+}
+
+/** What `Fn::GetAtt` reads from a bucket, as CloudFormation documents the attributes. */
+function bucketAttributes(bucket: LocalBucket, pseudo: { region: string; partition?: string; urlSuffix?: string }): Record<string, string> {
+  const suffix = pseudo.urlSuffix ?? 'amazonaws.com';
+  return {
+    Arn: bucket.arn,
+    DomainName: `${bucket.name}.s3.${suffix}`,
+    RegionalDomainName: `${bucket.name}.s3.${pseudo.region}.${suffix}`,
+    DualStackDomainName: `${bucket.name}.s3.dualstack.${pseudo.region}.${suffix}`,
+    WebsiteURL: `http://${bucket.name}.s3-website-${pseudo.region}.${suffix}`,
+  };
+}
+
+/**
+ * Creates an AWS::S3::Bucket with what of it changes how the handlers' calls behave: versioning
+ * (an overwrite or a delete keeps the earlier versions — what an erasure must remove), S3-managed
+ * encryption and the public access block (moto stores both; neither changes an answer). Not
+ * applied: KMS encryption (moto would need the key; queues skip theirs for the same reason),
+ * lifecycle rules (moto stores them but never expires an object, as it never expires TTL items),
+ * and the bucket policy, a resource of its own (IAM is not emulated: moto without IAM
+ * authentication evaluates no policy, so a Deny on `aws:SecureTransport` would change nothing
+ * either way). Logging, notifications, CORS, ownership controls, object lock and tags are
+ * ignored.
+ */
+async function createBucket(
+  client: S3Client, logicalId: string, properties: Record<string, unknown>, prefix: string, pseudo: { region: string; partition?: string },
+): Promise<LocalBucket> {
+  const explicit = properties.BucketName as string | undefined;
+  const name = bucketName(prefix, explicit ?? logicalId);
+  // us-east-1 is the one region S3 refuses a LocationConstraint for.
+  await client.send(new CreateBucketCommand({
+    Bucket: name,
+    ...(pseudo.region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: pseudo.region as BucketLocationConstraint } }),
+  }));
+  const versioning = properties.VersioningConfiguration as { Status?: string } | undefined;
+  const versioned = versioning?.Status === 'Enabled';
+  if (versioning?.Status === 'Enabled' || versioning?.Status === 'Suspended') {
+    await client.send(new PutBucketVersioningCommand({ Bucket: name, VersioningConfiguration: { Status: versioning.Status } }));
+  }
+  // CloudFormation's ServerSideEncryptionByDefault is the API's ApplyServerSideEncryptionByDefault.
+  type CfnRule = { ServerSideEncryptionByDefault?: { SSEAlgorithm?: string }; BucketKeyEnabled?: boolean };
+  const encryption = properties.BucketEncryption as { ServerSideEncryptionConfiguration?: CfnRule[] } | undefined;
+  const s3Managed: ServerSideEncryptionRule[] = (encryption?.ServerSideEncryptionConfiguration ?? [])
+    .filter((rule) => rule.ServerSideEncryptionByDefault?.SSEAlgorithm === 'AES256')
+    .map((rule) => ({ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' }, ...(rule.BucketKeyEnabled !== undefined ? { BucketKeyEnabled: rule.BucketKeyEnabled } : {}) }));
+  if (s3Managed.length > 0) {
+    await client.send(new PutBucketEncryptionCommand({ Bucket: name, ServerSideEncryptionConfiguration: { Rules: s3Managed } }));
+  }
+  const publicAccessBlock = properties.PublicAccessBlockConfiguration as Record<string, boolean> | undefined;
+  if (publicAccessBlock) {
+    await client.send(new PutPublicAccessBlockCommand({ Bucket: name, PublicAccessBlockConfiguration: publicAccessBlock }));
+  }
+  return { logicalId, name, arn: `arn:${pseudo.partition ?? 'aws'}:s3:::${name}`, versioned };
+}
+
+/** Deletes every object version and delete marker of a bucket, then the bucket (S3 deletes only empty buckets). */
+async function deleteBucket(client: S3Client, bucket: string): Promise<void> {
+  // Each pass lists what is left from the start; deleted entries are gone, so this ends.
+  for (let pass = 0; pass < 1000; pass++) {
+    const listed = await client.send(new ListObjectVersionsCommand({ Bucket: bucket, MaxKeys: 1000 }));
+    const entries = [...(listed.Versions ?? []), ...(listed.DeleteMarkers ?? [])]
+      .filter((entry) => entry.Key !== undefined)
+      .map((entry) => ({ Key: entry.Key as string, ...(entry.VersionId ? { VersionId: entry.VersionId } : {}) }));
+    if (entries.length === 0) break;
+    await client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: entries, Quiet: true } }));
+  }
+  await client.send(new DeleteBucketCommand({ Bucket: bucket }));
 }

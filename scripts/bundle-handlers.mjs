@@ -24,6 +24,16 @@ export const HANDLERS = {
   'example/audit': 'bin/processors/audit.ts',
 };
 
+/**
+ * Asset folder → { file name → entry point }: modules a handler `require`s only when it first needs
+ * them, each bundled as a file of its own beside the handler's index.js (see `lazyModulesPlugin` in
+ * lambda/bundling/esbuild-options.cjs). The verifier's S3 client is one: only large bodies and the
+ * archive write to S3, and the verifier that does neither must not parse it at every cold start.
+ */
+export const LAZY_MODULES = {
+  verifier: { 's3.js': 'lambda/verifier/s3.ts' },
+};
+
 /** Beside each bundle: the packages inside it (see {@link bundledPackages}), and their licences. */
 export const BUNDLED_PACKAGES = 'bundled-packages.json';
 export const THIRD_PARTY_LICENSES = 'THIRD-PARTY-LICENSES.txt';
@@ -32,27 +42,31 @@ const extra = JSON.parse(process.env.HW_EXTRA_HANDLERS ?? '{}');
 
 rmSync(join(root, 'assets'), { recursive: true, force: true });
 await Promise.all(Object.entries({ ...HANDLERS, ...extra }).map(async ([name, entry]) => {
-  const result = await build({
-    ...bundling.handlerBuildOptions(),
-    entryPoints: [join(root, entry)],
-    outfile: join(root, 'assets', name, 'index.js'),
+  const folder = join(root, 'assets', name);
+  const lazy = Object.entries(LAZY_MODULES[name] ?? {});
+  const lazyModules = Object.fromEntries(lazy.map(([file, source]) => [join(root, source), file]));
+  const results = await Promise.all([['index.js', entry], ...lazy].map(([file, source]) => build({
+    ...bundling.handlerBuildOptions(file === 'index.js' ? { lazyModules } : {}),
+    entryPoints: [join(root, source)],
+    outfile: join(folder, file),
     metafile: true,
     logLevel: 'warning',
-  });
-  const packages = bundledPackages(result.metafile);
-  writeFileSync(join(root, 'assets', name, BUNDLED_PACKAGES), `${JSON.stringify(Object.fromEntries(packages.map(({ name: packageName, version, license }) => [packageName, { version, license }])), null, 2)}\n`);
-  writeFileSync(join(root, 'assets', name, THIRD_PARTY_LICENSES), licenceTexts(packages));
+  })));
+  // One list and one licence file per folder: what is deployed together is described together.
+  const packages = bundledPackages(results.map((result) => result.metafile));
+  writeFileSync(join(folder, BUNDLED_PACKAGES), `${JSON.stringify(Object.fromEntries(packages.map(({ name: packageName, version, license }) => [packageName, { version, license }])), null, 2)}\n`);
+  writeFileSync(join(folder, THIRD_PARTY_LICENSES), licenceTexts(packages));
 }));
 
 /**
- * Every npm package whose code is in a bundle — an input that contributed bytes to the output, not
- * merely one esbuild read — with its version and licence, from esbuild's metafile: what a
- * software-composition scanner, or a user checking whether an SDK advisory applies to a deployed
+ * Every npm package whose code is in a folder's bundles — an input that contributed bytes to an
+ * output, not merely one esbuild read — with its version and licence, from esbuild's metafiles: what
+ * a software-composition scanner, or a user checking whether an SDK advisory applies to a deployed
  * function, reads (the bundles are minified and carry no legal comments).
  */
-function bundledPackages(metafile) {
+function bundledPackages(metafiles) {
   const packages = new Map();
-  for (const [output, { inputs }] of Object.entries(metafile.outputs)) {
+  for (const [output, { inputs }] of metafiles.flatMap((metafile) => Object.entries(metafile.outputs))) {
     if (!output.endsWith('.js')) continue;
     for (const [input, { bytesInOutput }] of Object.entries(inputs)) {
       const at = input.lastIndexOf('node_modules/');

@@ -2,7 +2,7 @@
 // exactly as the bundled handler does (same compiler, same target), without ts-node in the timings.
 import { build } from 'esbuild';
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ROOT, WORK } from './common.mjs';
 
 const PAYLOAD = join(ROOT, 'lambda', 'verifier', 'payload.ts');
@@ -61,10 +61,14 @@ export { apiGatewayEvent } from './test/support/requests';`,
   return outfile;
 }
 
-/** Bundles one TypeScript entry (e.g. the handler harness) to CommonJS under .bench/. */
+/**
+ * Bundles one TypeScript entry (e.g. the handler harness) to CommonJS under .bench/bundles/: two
+ * levels below the repository, as the construct's lib/private/ is, so that the construct bundled in
+ * it finds the handler bundles where it looks from its own folder (`../../assets`).
+ */
 export async function compileEntry(entry, name, extra = {}) {
-  mkdirSync(WORK, { recursive: true });
-  const outfile = join(WORK, `${name}.cjs`);
+  const outfile = join(WORK, 'bundles', `${name}.cjs`);
+  mkdirSync(dirname(outfile), { recursive: true });
   await build({
     entryPoints: [join(ROOT, entry)],
     outfile,

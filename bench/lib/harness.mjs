@@ -2,6 +2,7 @@
 // SQS pollers for processors) and the construct, compiled from TypeScript with esbuild, and builds
 // the endpoint stack the end-to-end benchmarks run.
 import { createRequire } from 'node:module';
+import { ROOT } from './common.mjs';
 import { compileEntry } from './compile.mjs';
 
 const require = createRequire(import.meta.url);
@@ -18,7 +19,8 @@ export const STRIPE_SECRET = 'whsec_bench_signing_secret';
  * and `audit` (every event). `processor(name)` gives each processor's behaviour.
  */
 export async function startEndpoint(lib, { processors = {}, props = {}, poller, sdkMaxAttempts } = {}) {
-  const moto = await lib.startMoto();
+  // The repository's virtualenv, named: the bundle's own folder (.bench/bundles/) is not where local/ is.
+  const moto = await lib.startMoto({ root: ROOT });
   process.env.AWS_ACCESS_KEY_ID ??= 'testing';
   process.env.AWS_SECRET_ACCESS_KEY ??= 'testing';
   process.env.AWS_REGION ??= 'us-east-1';
@@ -40,8 +42,11 @@ export async function startEndpoint(lib, { processors = {}, props = {}, poller, 
   }
 }
 
-/** A Stripe delivery signed like Stripe signs it: the `Stripe-Signature` header over `${t}.${body}`. */
-export function stripeDelivery(lib, { id, type = 'payment_intent.succeeded', customer = 'cus_bench', secret = STRIPE_SECRET, bodyBytes = 0, nowMs = Date.now() } = {}) {
-  const body = lib.stripeBody({ id, type, customer, padTo: bodyBytes, createdS: Math.floor(nowMs / 1000) });
+/**
+ * A Stripe delivery signed like Stripe signs it: the `Stripe-Signature` header over `${t}.${body}`.
+ * `bodyBytes` pads the body to about that size, to exactly that size with `exactSize`.
+ */
+export function stripeDelivery(lib, { id, type = 'payment_intent.succeeded', customer = 'cus_bench', secret = STRIPE_SECRET, bodyBytes = 0, exactSize = false, nowMs = Date.now() } = {}) {
+  const body = lib.stripeBody({ id, type, customer, padTo: bodyBytes, exact: exactSize, createdS: Math.floor(nowMs / 1000) });
   return { id, body, headers: lib.stripeHeaders(body, secret, Math.floor(nowMs / 1000)) };
 }

@@ -69,8 +69,6 @@ export async function interleave(candidates, { rounds = 7, batchMs = 60, warmupM
   return out;
 }
 
-let sink = 0;
-
 async function runBatch(candidate, n) {
   const { fn } = candidate;
   let ok = 0;
@@ -84,11 +82,6 @@ async function runBatch(candidate, n) {
   const wall = now() - start;
   const cpu = cpuMs() - startCpu;
   if (ok !== n) throw new Error(`benchmark candidate "${candidate.name}" failed ${n - ok} of ${n} runs`);
-  sink += ok;
   return { wall, cpu };
 }
 
-/** Keeps the result counter observable so that no loop can be optimised away. */
-export function sinkValue() {
-  return sink;
-}

@@ -152,7 +152,7 @@ class HarnessModel {
       if (busy) return next(1);
       // One GetQueueAttributes per queue, in parallel.
       let pending = this.queues.length;
-      for (const queue of this.queues) this.call(() => --pending === 0 && next(this.queues.reduce((sum, q) => sum + q.depth, 0)));
+      for (const _queue of this.queues) this.call(() => --pending === 0 && next(this.queues.reduce((sum, q) => sum + q.depth, 0)));
     };
     check();
   }

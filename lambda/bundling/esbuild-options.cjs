@@ -27,10 +27,10 @@ const ALIASES = {
 
 /**
  * The SDK modules that import `node:fs/promises`, to read a file on a request (the shared config
- * files; the container authorization token file): they get fs-promises.ts, which loads it only to
- * read a file that exists.
+ * files; the container authorization token file; the SSO token file, which only the S3 client's
+ * configuration reaches): they get fs-promises.ts, which loads it only to read a file that exists.
  */
-const FS_PROMISES_IMPORTERS = /[\\/]node_modules[\\/](@smithy[\\/]core[\\/]dist-es[\\/]submodules[\\/]config[\\/]shared-ini-file-loader[\\/]readFile\.js|@aws-sdk[\\/]credential-provider-http[\\/]dist-es[\\/]fromHttp[\\/]fromHttp\.js)$/;
+const FS_PROMISES_IMPORTERS = /[\\/]node_modules[\\/](@smithy[\\/]core[\\/]dist-es[\\/]submodules[\\/]config[\\/]shared-ini-file-loader[\\/](readFile|getSSOTokenFromFile)\.js|@aws-sdk[\\/]credential-provider-http[\\/]dist-es[\\/]fromHttp[\\/]fromHttp\.js)$/;
 const FS_PROMISES = path.join(__dirname, 'fs-promises.ts');
 
 /** A bundled client's package.json: the clients read only `version` from it (for the User-Agent). */
@@ -67,8 +67,33 @@ function sdkSourcePlugin() {
   };
 }
 
-/** Options for one handler bundle; add `entryPoints` and `outfile`. */
-function handlerBuildOptions() {
+/**
+ * Leaves a handler's `require()` of one of its lazy modules to Node at run time, as the `require` of
+ * the file beside it: `modules` maps each lazy module's source (an absolute path, as
+ * scripts/bundle-handlers.mjs lists it) to its file name in the handler's asset folder. A lazy module
+ * is bundled on its own (the S3 client, which only large bodies and the archive use), so a handler
+ * that never loads it never parses it. Only `require()` calls are left out: a static `import` of the
+ * module (not `import type`) would still bundle it, and the bundle tests would say so.
+ */
+function lazyModulesPlugin(modules) {
+  return {
+    name: 'hardened-webhooks-lazy-modules',
+    setup(build) {
+      build.onResolve({ filter: /^\.\.?\// }, (args) => {
+        if (args.kind !== 'require-call') return undefined;
+        const target = path.resolve(args.resolveDir, args.path);
+        const file = modules[target] ?? modules[`${target}.ts`];
+        return file === undefined ? undefined : { path: `./${file}`, external: true };
+      });
+    },
+  };
+}
+
+/**
+ * Options for one handler bundle; add `entryPoints` and `outfile`. `lazyModules`: see
+ * {@link lazyModulesPlugin}.
+ */
+function handlerBuildOptions({ lazyModules = {} } = {}) {
   return {
     bundle: true,
     minify: true,
@@ -78,9 +103,9 @@ function handlerBuildOptions() {
     // ES module entry points first, so esbuild can drop the commands and protocols a handler never uses.
     mainFields: ['module', 'main'],
     alias: { ...ALIASES },
-    plugins: [sdkSourcePlugin()],
+    plugins: [sdkSourcePlugin(), ...(Object.keys(lazyModules).length > 0 ? [lazyModulesPlugin(lazyModules)] : [])],
     legalComments: 'none',
   };
 }
 
-module.exports = { ALIASES, CLIENT_PACKAGE_JSON, CLIENT_SCHEMAS, FS_PROMISES_IMPORTERS, inlineSchemaKeys, sdkSourcePlugin, handlerBuildOptions };
+module.exports = { ALIASES, CLIENT_PACKAGE_JSON, CLIENT_SCHEMAS, FS_PROMISES_IMPORTERS, inlineSchemaKeys, sdkSourcePlugin, lazyModulesPlugin, handlerBuildOptions };

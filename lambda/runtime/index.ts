@@ -3,6 +3,7 @@
  */
 export { webhookProcessor, ProcessorConfigError, type WebhookHandler, type WebhookProcessorOptions } from './processor';
 export { UnknownEnvelopeError, type WebhookEvent } from './event';
+export { BodyReferenceError, type BodyReferenceFailure } from './body';
 export {
   tokens, ScopedTokens, TokenConfigError, TokenUnavailableError, UnknownTokenError, type ScopedTokensOptions,
 } from './tokens';

@@ -2,6 +2,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { DIMENSIONS, ENV, METRICS, STAGES, tokenMetricId } from '../shared/contract';
 import { isUnissued, parseTokenValue } from '../shared/token-value';
 import { defaultMetricsSink, type MetricsSink } from './metrics';
+import { HandlerError } from '../shared/errors';
 
 /** Options of {@link ScopedTokens}; every one defaults to what `addProcessor` configured. */
 export interface ScopedTokensOptions {
@@ -34,26 +35,23 @@ export interface ScopedTokensOptions {
 }
 
 /** The processor asked for a token it was not given (`addProcessor(fn, { tokens })`). */
-export class UnknownTokenError extends Error {
+export class UnknownTokenError extends HandlerError {
   public constructor(public readonly tokenName: string, granted: readonly string[]) {
-    super(`no scoped token named ${JSON.stringify(tokenName)} was granted to this processor; granted: ${granted.length ? granted.join(', ') : 'none'}`);
-    this.name = 'UnknownTokenError';
+    super('UnknownTokenError', `no scoped token named ${JSON.stringify(tokenName)} was granted to this processor; granted: ${granted.length ? granted.join(', ') : 'none'}`);
   }
 }
 
 /** The token could not be read, or no token has been issued yet. */
-export class TokenUnavailableError extends Error {
+export class TokenUnavailableError extends HandlerError {
   public constructor(public readonly tokenName: string, reason: string, options?: { cause?: unknown }) {
-    super(`scoped token ${JSON.stringify(tokenName)} is unavailable: ${reason}`, options);
-    this.name = 'TokenUnavailableError';
+    super('TokenUnavailableError', `scoped token ${JSON.stringify(tokenName)} is unavailable: ${reason}`, options);
   }
 }
 
 /** The processor's configuration of tokens is invalid. */
-export class TokenConfigError extends Error {
+export class TokenConfigError extends HandlerError {
   public constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'TokenConfigError';
+    super('TokenConfigError', message, options);
   }
 }
 

@@ -4,6 +4,7 @@
  * Both sides import this module; nothing here may import aws-cdk-lib or an AWS SDK, because it is
  * bundled into every handler.
  */
+import { createHash } from 'node:crypto';
 
 /** Environment variables the construct sets and the handlers read. */
 export const ENV = {
@@ -26,6 +27,11 @@ export const ENV = {
   TOKEN_CACHE_TTL_SECONDS: 'HW_TOKEN_CACHE_TTL_SECONDS',
   /** JSON-encoded {@link RotationConfig} for a scoped token's rotation function. */
   ROTATION_CONFIG: 'HW_ROTATION_CONFIG',
+  /**
+   * The endpoint's event bucket, on a processor: the only bucket its runtime fetches a large body
+   * from (a message naming another bucket fails its record).
+   */
+  EVENT_BUCKET: 'HW_EVENT_BUCKET',
 } as const;
 
 /** CloudWatch namespace of every metric the handlers emit. */
@@ -113,7 +119,6 @@ export const CLAIM_STATE = {
    */
   IGNORED: 'IGNORED',
 } as const;
-export type ClaimState = (typeof CLAIM_STATE)[keyof typeof CLAIM_STATE];
 
 /**
  * Value of a signing secret the construct created but nobody has set yet. The verifier treats it
@@ -142,6 +147,125 @@ export function tokenMetricId(secretArn: string): string {
 /** Version of the message envelope below; a processor refuses envelopes it does not know. */
 export const ENVELOPE_VERSION = 1;
 
+/** SQS's limit on a message: body and attributes (names, types and values), in UTF-8 bytes. */
+export const SQS_MESSAGE_LIMIT_BYTES = 1024 * 1024;
+
+/**
+ * The most bytes JSON escaping writes for one byte of a body, or one UTF-16 unit of a string
+ * (`\u00XX`): a bound on a message's size that needs no encoding.
+ */
+export const WORST_JSON_ESCAPE = 6;
+
+/**
+ * Where a body too large to travel inside its SQS message is kept (the claim check): in the
+ * endpoint's event bucket, one object per (processor, event, body), so that IAM can let each
+ * processor read only what was routed to it. Written before the message is sent; the same bytes
+ * always land under the same key, so a retry overwrites nothing with anything else.
+ */
+export interface BodyReference {
+  readonly bucket: string;
+  readonly key: string;
+  /** Length of the body in bytes. */
+  readonly bytes: number;
+  /** SHA-256 of the body, lowercase hex: the runtime checks the object against it. */
+  readonly sha256: string;
+}
+
+/** Key prefixes of the endpoint's event bucket. Each has its own lifecycle rule and IAM grants. */
+export const BUCKET_PREFIX = {
+  /** Large bodies, `payloads/<processor>/<sha256(event ID)>/<sha256(body)>`. */
+  PAYLOADS: 'payloads/',
+  /** The archive's records, `archive/by-id/<sha256(event ID)>.json`, one {@link ArchiveRecord} each. */
+  ARCHIVE_BY_ID: 'archive/by-id/',
+  /**
+   * The archive's time index, `archive/by-time/<YYYY-MM-DDTHH:MM>/<sha256(event ID)>`, empty
+   * objects: list a minute's prefix to find the events received in it.
+   */
+  ARCHIVE_BY_TIME: 'archive/by-time/',
+  /** One JSON object per erasure (who, when, which event digest, why); never holds event data. */
+  ARCHIVE_ERASURES: 'archive/erasures/',
+  /**
+   * Replay markers, `archive/replays/<sha256(event ID)>/<processor>/<replay ID>`: see {@link replayMarkerKey}.
+   * Empty objects; never hold event data.
+   */
+  ARCHIVE_REPLAYS: 'archive/replays/',
+} as const;
+
+/** SHA-256 of a UTF-8 string, lowercase hex: how event IDs appear in object keys. */
+export type HexDigest = string;
+
+/** The key of a large body's object. `eventDigest` and `bodyDigest` are lowercase hex SHA-256. */
+export function payloadKey(processor: string, eventDigest: HexDigest, bodyDigest: HexDigest): string {
+  return `${BUCKET_PREFIX.PAYLOADS}${processor}/${eventDigest}/${bodyDigest}`;
+}
+
+/** The key of an event's archive record. */
+export function archiveRecordKey(eventDigest: HexDigest): string {
+  return `${BUCKET_PREFIX.ARCHIVE_BY_ID}${eventDigest}.json`;
+}
+
+/** The key of an event's entry in the archive's time index: the minute it was received, UTC. */
+export function archiveTimeKey(receivedAtMs: number, eventDigest: HexDigest): string {
+  return `${BUCKET_PREFIX.ARCHIVE_BY_TIME}${new Date(receivedAtMs).toISOString().slice(0, 16)}/${eventDigest}`;
+}
+
+/**
+ * The key of a replay marker: written (create-only, empty) by `hardened-webhooks replay` after SQS
+ * accepted the replay's message, and looked up before sending, so that the same replay ID sent
+ * again does nothing for as long as the archive keeps the event — the processor's once-per-replay
+ * record expires much sooner. Holds no event data: the event appears only as its digest.
+ */
+export function replayMarkerKey(eventDigest: HexDigest, processor: string, replayId: string): string {
+  return `${BUCKET_PREFIX.ARCHIVE_REPLAYS}${eventDigest}/${processor}/${replayId}`;
+}
+
+/** Version of {@link ArchiveRecord}. */
+export const ARCHIVE_RECORD_VERSION = 1;
+
+/**
+ * What the archive keeps of a verified event: enough to send it to a processor again exactly as it
+ * was first sent, and to show what identified it. Never a rejected request.
+ */
+export interface ArchiveRecord {
+  readonly v: typeof ARCHIVE_RECORD_VERSION;
+  readonly id: string;
+  readonly type?: string;
+  readonly provider: string;
+  /** When the verifier first accepted it (ISO 8601); a later retry does not move it. */
+  readonly receivedAt: string;
+  /** The SQS message group it was (or would have been) sent in. */
+  readonly groupId: string;
+  readonly contentType?: string;
+  readonly jsonField?: string;
+  /** The request headers that identify the event (the scheme's, lower-case names), as received. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** The exact signed bytes: UTF-8 text as is, anything else in base64. */
+  readonly body: string;
+  readonly bodyEncoding: 'utf8' | 'base64';
+}
+
+/**
+ * Marks a message sent again from the archive by `hardened-webhooks replay`. A replay runs once per
+ * (processor, event, replay ID): the processor's once-per-event record of the original does not stop
+ * it, and sending the same replay again does nothing.
+ */
+export interface ReplayMarker {
+  /** Chosen by whoever replays (e.g. `fix-1234`): the same ID twice is one replay. */
+  readonly id: string;
+  /** When the replay was requested (ISO 8601). */
+  readonly at: string;
+}
+
+/**
+ * The deduplication ID of a replayed message: one per (event, replay ID), SQS-safe, and never an
+ * original's. An original's is its event ID (or that ID's digest), any text a provider chooses; so
+ * a replay's is a digest of both IDs, which no event ID can equal without a SHA-256 preimage — an
+ * event literally named `evt_1#replay-fix-1` cannot make SQS drop the replay `fix-1` of `evt_1`.
+ */
+export function replayDeduplicationId(eventId: string, replayId: string): string {
+  return `replay-${createHash('sha256').update(JSON.stringify([eventId, replayId]), 'utf8').digest('hex')}`;
+}
+
 /** The body of every SQS message the verifier sends to a processor queue. */
 export interface WebhookEnvelope {
   readonly v: typeof ENVELOPE_VERSION;
@@ -153,9 +277,16 @@ export interface WebhookEnvelope {
   readonly provider: string;
   /** When the verifier accepted the request (ISO 8601). */
   readonly receivedAt: string;
-  /** The exact bytes that were signed: UTF-8 text as is, anything else in base64. */
+  /**
+   * The exact bytes that were signed: UTF-8 text as is, anything else in base64. Empty when the body
+   * travels by {@link bodyRef}.
+   */
   readonly body: string;
   readonly bodyEncoding: 'utf8' | 'base64';
+  /** Set instead of `body` when the message could not carry it: where the exact bytes are kept. */
+  readonly bodyRef?: BodyReference;
+  /** Set on a message sent again from the archive. */
+  readonly replay?: ReplayMarker;
   /** The verified request's content type, if any. */
   readonly contentType?: string;
   /**
@@ -194,6 +325,19 @@ export interface VerifierConfig {
   /** The public URL the sender calls, when set explicitly (Twilio, Square sign it). */
   readonly publicUrl?: string;
   readonly processors: readonly ProcessorRoute[];
+  /**
+   * The endpoint's event bucket, when it has one: bodies whose message would exceed SQS's limit go
+   * there (see {@link BodyReference}); without it they are refused with 413.
+   */
+  readonly eventBucket?: string;
+  /** Set when the endpoint archives every verified event (in {@link eventBucket}). */
+  readonly archive?: ArchiveConfig;
+}
+
+/** The archive as the verifier sees it. */
+export interface ArchiveConfig {
+  /** Lower-case names of the request headers kept with each event (see {@link ArchiveRecord.headers}). */
+  readonly headers: readonly string[];
 }
 
 /** Machine-readable codes of every response the verifier gives. */

@@ -1,13 +1,13 @@
 import { TOKEN_VALUE_VERSION, UNISSUED_TOKEN_PLACEHOLDER, type TokenSecretValue } from './contract';
+import { HandlerError } from './errors';
 
 /** Largest token an issuer may return (the secret also holds the JSON around it; Secrets Manager allows 64 KiB). */
 export const MAX_TOKEN_LENGTH = 8192;
 
 /** The secret holds something that is not a {@link TokenSecretValue}. */
-export class MalformedTokenValueError extends Error {
+export class MalformedTokenValueError extends HandlerError {
   public constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'MalformedTokenValueError';
+    super('MalformedTokenValueError', message, options);
   }
 }
 

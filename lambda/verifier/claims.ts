@@ -27,9 +27,10 @@ export type ClaimResult =
   | { readonly kind: 'enqueued' }
   /**
    * A claim for this very event exists whose enqueue never finished (or is still running), or that
-   * was ignored for want of a processor: route and enqueue again.
+   * was ignored for want of a processor: route and enqueue again. `claimedAtMs` is when that claim
+   * was made (the event's first receipt), when the claim says.
    */
-  | { readonly kind: 'unfinished' }
+  | { readonly kind: 'unfinished'; readonly claimedAtMs?: number }
   /**
    * The signed content is claimed by another event ID, type or body: the unsigned parts of a signed
    * request were changed. Nothing may be enqueued for it. `differs` is the weightiest part that
@@ -62,10 +63,13 @@ export class ClaimStore {
 
   /**
    * Claims the event. With `ignored`, no processor is subscribed: the claim is recorded as IGNORED
-   * (only content claims need recording; the caller skips ID claims of ignored events).
+   * (only content claims need recording; the caller skips ID claims of ignored events, unless it
+   * archives them: the claim then files every retry under the first receipt). With
+   * `receivedAtMs`, the claim records that as its time (when the request arrived) rather than the
+   * store's clock: the archive files a retried event under its first receipt by it.
    */
-  public async claim(subject: ClaimSubject, options: { readonly ignored?: boolean } = {}): Promise<ClaimResult> {
-    const now = this.clock();
+  public async claim(subject: ClaimSubject, options: { readonly ignored?: boolean; readonly receivedAtMs?: number } = {}): Promise<ClaimResult> {
+    const now = options.receivedAtMs ?? this.clock();
     // The body is hashed once: its digest is stored, and the binding is built from it. When the
     // signature covers the body alone, the content's key is that digest already.
     const bodyDigest = subject.signedContent === undefined ? undefined : bodyDigestOf(subject.signedContent, subject.body);
@@ -94,7 +98,9 @@ export class ClaimStore {
       // A write whose response was lost and that the SDK retried finds itself here: same binding, so
       // it is "unfinished" and the request goes on, rather than refusing a genuine delivery.
       if (binding !== undefined && error.Item?.[TABLE.BINDING]?.S !== binding) return { kind: 'conflict', differs: difference(error.Item, subject, bodyDigest) };
-      return error.Item?.[TABLE.STATE]?.S === CLAIM_STATE.ENQUEUED ? { kind: 'enqueued' } : { kind: 'unfinished' };
+      if (error.Item?.[TABLE.STATE]?.S === CLAIM_STATE.ENQUEUED) return { kind: 'enqueued' };
+      const claimedAtMs = epochMillis(error.Item?.[TABLE.CLAIMED_AT]?.N);
+      return claimedAtMs === undefined ? { kind: 'unfinished' } : { kind: 'unfinished', claimedAtMs };
     }
   }
 
@@ -156,6 +162,12 @@ function difference(item: Record<string, AttributeValue> | undefined, subject: C
   if (item?.[TABLE.BODY_SHA256]?.S !== bodyDigest) return 'body';
   if (item?.[TABLE.EVENT_TYPE]?.S !== subject.eventType?.slice(0, 256)) return 'type';
   return 'id';
+}
+
+/** A stored epoch-milliseconds number, or `undefined` for anything that is not a plausible one. */
+function epochMillis(value: string | undefined): number | undefined {
+  if (value === undefined || !/^\d{1,15}$/.test(value)) return undefined;
+  return Number(value);
 }
 
 function bodyDigestOf(content: SignedContent, body: Buffer): string {

@@ -1,6 +1,4 @@
 import { createHash, createHmac, createSecretKey, hash, timingSafeEqual, verify, type KeyObject } from 'node:crypto';
-import { ERROR_CODES, type ErrorCode } from '../shared/contract';
-import type { InboundRequest, VerificationContext } from './schemes/types';
 
 export type HmacAlgorithm = 'sha1' | 'sha256' | 'sha512';
 
@@ -78,99 +76,6 @@ export function decodeBase64Loose(value: string): Buffer | undefined {
   const needed = (4 - (digits.length % 4)) % 4;
   if (padding.length !== 0 && padding.length !== needed) return undefined;
   return decodeBase64(digits.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat(needed));
-}
-
-export type Rejection = { readonly ok: false; readonly status: 400 | 401; readonly code: ErrorCode; readonly detail: string };
-
-export function reject(status: 400 | 401, code: ErrorCode, detail: string): Rejection {
-  return { ok: false, status, code, detail };
-}
-
-/** Parses a decimal count of seconds (or milliseconds) strictly: digits only, no sign, exponent or space. */
-export function parseEpoch(value: string | undefined, maxDigits = 13): number | undefined {
-  if (value === undefined || value.length === 0 || value.length > maxDigits) return undefined;
-  for (let i = 0; i < value.length; i++) {
-    const code = value.charCodeAt(i);
-    if (code < 48 || code > 57) return undefined;
-  }
-  return Number(value);
-}
-
-/**
- * Checks a signed timestamp against the verifier's clock in both directions: a timestamp from the
- * future is as suspicious as a stale one (clock games let a captured request live longer).
- */
-export function checkWindow(timestampMs: number, nowMs: number, toleranceSeconds: number): Rejection | undefined {
-  const skewMs = Math.abs(nowMs - timestampMs);
-  if (skewMs > toleranceSeconds * 1000) {
-    const direction = timestampMs > nowMs ? 'in the future' : 'old';
-    return reject(401, ERROR_CODES.STALE_TIMESTAMP, `signed timestamp is ${Math.round(skewMs / 1000)} s ${direction}; tolerance is ${toleranceSeconds} s`);
-  }
-  return undefined;
-}
-
-/** Reads a seconds timestamp header and checks the window; returns the ms value or a rejection. */
-export function verifySecondsTimestamp(raw: string | undefined, nowMs: number, toleranceSeconds: number): number | Rejection {
-  const seconds = parseEpoch(raw, 12);
-  if (seconds === undefined) return reject(401, ERROR_CODES.MALFORMED_TIMESTAMP, 'timestamp is not a whole number of seconds');
-  const ms = seconds * 1000;
-  return checkWindow(ms, nowMs, toleranceSeconds) ?? ms;
-}
-
-export function isRejection(value: unknown): value is Rejection {
-  return typeof value === 'object' && value !== null && (value as { ok?: unknown }).ok === false;
-}
-
-/**
- * Parses a `<tsKey>=<unix>,<sigKey>=<hex>[,<sigKey>=<hex>…]` header (Stripe's and Paddle's layout):
- * exactly one timestamp, and every well-formed 32-byte digest under the signature key. Elements
- * with other keys (other schemes such as Stripe's `v0`) are ignored.
- */
-export function parseTimestampedDigests(
-  header: string, headerName: string, layout: { readonly separator: string; readonly timestampKey: string; readonly signatureKey: string },
-): { readonly timestamp: string; readonly digests: Buffer[] } | Rejection {
-  let timestamp = '';
-  let timestamps = 0;
-  const digests: Buffer[] = [];
-  // Walks the elements in place rather than splitting the header: this runs on every request.
-  for (let start = 0; start <= header.length;) {
-    const separator = header.indexOf(layout.separator, start);
-    const end = separator < 0 ? header.length : separator;
-    const eq = header.indexOf('=', start);
-    if (eq <= start || eq >= end) return reject(401, ERROR_CODES.MALFORMED_SIGNATURE, `${headerName} has an element without a key`);
-    const key = header.slice(start, eq).trim();
-    if (key === layout.timestampKey) {
-      timestamp = header.slice(eq + 1, end).trim();
-      timestamps++;
-    } else if (key === layout.signatureKey) {
-      const digest = decodeHex(header.slice(eq + 1, end).trim());
-      if (digest?.length === 32) digests.push(digest);
-    }
-    start = end + layout.separator.length;
-  }
-  if (timestamps !== 1) return reject(401, ERROR_CODES.MALFORMED_SIGNATURE, `${headerName} must carry exactly one ${layout.timestampKey}=`);
-  if (digests.length === 0) return reject(401, ERROR_CODES.MALFORMED_SIGNATURE, `${headerName} carries no well-formed ${layout.signatureKey} signature`);
-  return { timestamp, digests };
-}
-
-/**
- * The scheme Slack and Zoom share: `<header>: v0=<hex>`, HMAC-SHA256 over `v0:<timestamp>:<body>`,
- * the timestamp held to the window. Every secret is tried (no early exit); the one that matched is
- * returned, for replies that must be signed with it.
- */
-export function verifyV0Signature(
-  request: InboundRequest, context: VerificationContext, signatureHeader: string, timestampHeader: string,
-): { readonly secret: string } | Rejection {
-  const header = request.header(signatureHeader);
-  if (header === undefined) return reject(401, ERROR_CODES.MISSING_SIGNATURE, `missing ${signatureHeader} header`);
-  const digest = header.startsWith('v0=') ? decodeHex(header.slice(3)) : undefined;
-  if (digest?.length !== 32) return reject(401, ERROR_CODES.MALFORMED_SIGNATURE, `${signatureHeader} is not v0=<64 hex digits>`);
-  const timestamp = request.header(timestampHeader);
-  const checked = verifySecondsTimestamp(timestamp, context.nowMs, context.toleranceSeconds);
-  if (isRejection(checked)) return checked;
-  const matches = context.secrets.map((secret) => constantTimeEqual(hmac('sha256', secret, `v0:${timestamp}:`, request.body), digest));
-  const at = matches.indexOf(true);
-  return at < 0 ? reject(401, ERROR_CODES.BAD_SIGNATURE, 'signature does not match') : { secret: context.secrets[at] };
 }
 
 /**

@@ -1,5 +1,6 @@
+import { isUtf8 } from 'node:buffer';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { ENVELOPE_VERSION, MESSAGE_ATTRIBUTES, type ProcessorRoute, type WebhookEnvelope } from '../shared/contract';
+import { ENVELOPE_VERSION, MESSAGE_ATTRIBUTES, SQS_MESSAGE_LIMIT_BYTES, WORST_JSON_ESCAPE, type BodyReference, type ProcessorRoute, type ReplayMarker, type WebhookEnvelope } from '../shared/contract';
 import { safeId } from './claims';
 import { DownstreamError } from './errors';
 import { decodeUtf8 } from './payload';
@@ -16,8 +17,7 @@ export interface Delivery {
   readonly receivedAtMs: number;
 }
 
-/** SQS's limit on a message: body and attributes (names, types and values), in UTF-8 bytes. */
-export const SQS_MESSAGE_LIMIT_BYTES = 1024 * 1024;
+export { SQS_MESSAGE_LIMIT_BYTES };
 
 /** A delivery as SQS will carry it. */
 export interface EncodedMessage {
@@ -39,9 +39,12 @@ function sqsSafe(text: string): string {
   return text.replace(NOT_SQS_TEXT, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-/** The message for a delivery: the envelope as SQS-safe JSON, and informational attributes. */
-export function encodeMessage(delivery: Delivery): EncodedMessage {
-  const body = sqsSafe(JSON.stringify(toEnvelope(delivery)));
+/**
+ * The message for a delivery: the envelope as SQS-safe JSON, and informational attributes. With a
+ * `bodyRef`, the envelope points at the stored body instead of carrying it.
+ */
+export function encodeMessage(delivery: Delivery, bodyRef?: BodyReference, replay?: ReplayMarker): EncodedMessage {
+  const body = sqsSafe(JSON.stringify(toEnvelope(delivery, bodyRef, replay)));
   const attributes: EncodedMessage['attributes'] = {
     [MESSAGE_ATTRIBUTES.EVENT_ID]: { DataType: 'String', StringValue: sqsSafe(delivery.eventId) },
     [MESSAGE_ATTRIBUTES.PROVIDER]: { DataType: 'String', StringValue: delivery.provider },
@@ -52,45 +55,79 @@ export function encodeMessage(delivery: Delivery): EncodedMessage {
   return { body, attributes, bytes };
 }
 
+/** A message's bytes besides its variable fields: JSON keys and punctuation, the time, attribute names and types. */
+const FIXED_MESSAGE_BYTES = 4 * 1024;
+
 /**
- * Whether a delivery's message may exceed SQS's limit: JSON escaping turns a body byte into at most
- * six (`\u00XX`), base64 into 4/3, so small bodies are ruled out without encoding them.
+ * Whether a delivery's message may exceed SQS's limit. Every variable field counts, each at its worst
+ * escaping — the event ID and type twice, in the envelope and in an attribute: a signed form can
+ * carry them as long as its body, full of control characters — so small events are ruled out
+ * without encoding them, and any other is encoded and measured.
  */
 export function mayExceedMessageLimit(delivery: Delivery): boolean {
-  const overhead = 64 * 1024;
-  return delivery.body.length * 6 + overhead > SQS_MESSAGE_LIMIT_BYTES && encodeMessage(delivery).bytes > SQS_MESSAGE_LIMIT_BYTES;
+  const variable = delivery.body.length + 2 * (delivery.eventId.length + (delivery.eventType?.length ?? 0))
+    + (delivery.contentType?.length ?? 0) + (delivery.jsonField?.length ?? 0) + delivery.provider.length;
+  return variable * WORST_JSON_ESCAPE + FIXED_MESSAGE_BYTES > SQS_MESSAGE_LIMIT_BYTES && encodeMessage(delivery).bytes > SQS_MESSAGE_LIMIT_BYTES;
+}
+
+/**
+ * Whether every processor's message fits once its body travels by reference: what is left is the
+ * envelope's other fields and the attributes, which a huge event ID or type can still fill.
+ */
+export function referencedMessagesFit(delivery: Delivery, references: ReadonlyMap<string, BodyReference>): boolean {
+  return [...references.values()].every((reference) => encodeMessage(delivery, reference).bytes <= SQS_MESSAGE_LIMIT_BYTES);
 }
 
 /** Sends the event to every matched processor's FIFO queue; the event ID is the deduplication ID. */
 export class Dispatcher {
   public constructor(private readonly client: SQSClient) {}
 
-  /** Resolves when every queue accepted the message; throws {@link DownstreamError} otherwise. */
-  public async enqueue(routes: readonly ProcessorRoute[], delivery: Delivery): Promise<void> {
-    const message = encodeMessage(delivery);
-    const results = await Promise.allSettled(routes.map((route) => this.client.send(new SendMessageCommand({
+  /**
+   * Resolves when every queue accepted the message; throws {@link DownstreamError} otherwise. With
+   * `references` (processor name → where its copy of the body is stored), each message points at
+   * its processor's object instead of carrying the body.
+   */
+  public async enqueue(routes: readonly ProcessorRoute[], delivery: Delivery, references?: ReadonlyMap<string, BodyReference>): Promise<void> {
+    const inline = references === undefined ? encodeMessage(delivery) : undefined;
+    const messages = routes.map((route) => inline ?? encodeMessage(delivery, referenceFor(references, route)));
+    const results = await Promise.allSettled(routes.map((route, i) => this.client.send(new SendMessageCommand({
       QueueUrl: route.queueUrl,
-      MessageBody: message.body,
+      MessageBody: messages[i].body,
       MessageGroupId: safeId(delivery.groupId),
       MessageDeduplicationId: safeId(delivery.eventId),
-      MessageAttributes: message.attributes,
+      MessageAttributes: messages[i].attributes,
     }))));
     const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
     if (failure) throw new DownstreamError('enqueue', { cause: failure.reason });
   }
 }
 
-export function toEnvelope(delivery: Delivery): WebhookEnvelope {
-  const text = decodeUtf8(delivery.body);
+function referenceFor(references: ReadonlyMap<string, BodyReference> | undefined, route: ProcessorRoute): BodyReference {
+  const reference = references?.get(route.name);
+  // Never send a processor a message without its body: a missing reference is a bug here, not a 503.
+  if (reference === undefined) throw new Error(`internal error: no stored body for processor ${route.name}`);
+  return reference;
+}
+
+/**
+ * The envelope of a delivery; with `bodyRef`, an empty `body` and the reference instead; with
+ * `replay`, marked as sent again from the archive.
+ */
+export function toEnvelope(delivery: Delivery, bodyRef?: BodyReference, replay?: ReplayMarker): WebhookEnvelope {
+  const text = bodyRef === undefined ? decodeUtf8(delivery.body) : undefined;
+  // By reference, the encoding still says what the bytes are (text or not), as it would inline.
+  const utf8 = bodyRef === undefined ? text !== undefined : isUtf8(delivery.body);
   return {
     v: ENVELOPE_VERSION,
     id: delivery.eventId,
     type: delivery.eventType,
     provider: delivery.provider,
     receivedAt: new Date(delivery.receivedAtMs).toISOString(),
-    body: text ?? delivery.body.toString('base64'),
-    bodyEncoding: text === undefined ? 'base64' : 'utf8',
+    body: bodyRef !== undefined ? '' : (text ?? delivery.body.toString('base64')),
+    bodyEncoding: utf8 ? 'utf8' : 'base64',
+    ...(bodyRef === undefined ? {} : { bodyRef }),
     contentType: delivery.contentType,
     ...(delivery.jsonField === undefined ? {} : { jsonField: delivery.jsonField }),
+    ...(replay === undefined ? {} : { replay }),
   };
 }

@@ -1,7 +1,6 @@
 import { isAscii, isUtf8 } from 'node:buffer';
 import { ERROR_CODES } from '../shared/contract';
-import { isRejection, reject, type Rejection } from './crypto';
-import type { VerifiedEvent } from './schemes/types';
+import { isRejection, reject, type Rejection, type VerifiedEvent } from './schemes/types';
 
 /**
  * How deeply JSON may nest. Provider payloads stay under 20 levels; JSON.parse copes with any depth,

@@ -5,14 +5,19 @@
  *     hardened-webhooks send stripe --url http://127.0.0.1:3000/prod/webhook --secret whsec_…
  *     hardened-webhooks dev [--app "npx ts-node bin/app.ts" | --cdk-out cdk.out] --secret whsec_…
  *     hardened-webhooks redrive --stack Payments --processor fulfilment [--dry-run]
+ *     hardened-webhooks replay --stack Payments --processor fulfilment --event evt_1 --replay-id fix-1234 [--dry-run]
+ *     hardened-webhooks archive show|list|erase --stack Payments …
  *
  * Every command takes --help and --json; failures exit non-zero; no secret is ever printed.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { EmulatorUnavailableError } from '../moto';
 import { UnsupportedTemplateError } from '../template';
+import { ArchiveError } from './archive';
+import { registerArchive } from './commands/archive';
 import { runDev } from './commands/dev';
 import { runRedrive } from './commands/redrive';
+import { registerReplay } from './commands/replay';
 import { runSend } from './commands/send';
 import { CliError } from './errors';
 import { Output } from './output';
@@ -21,7 +26,7 @@ import { SendInputError } from './send';
 
 export function program(output: Output = new Output()): Command {
   const root = new Command('hardened-webhooks')
-    .description('Send signed test webhooks, run your CDK app\'s webhook endpoints locally, redrive dead-letter queues.')
+    .description('Send signed test webhooks, run your CDK app\'s webhook endpoints locally, redrive dead-letter queues, replay and erase archived events.')
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({ writeOut: (text) => output.raw(text), writeErr: (text) => output.rawError(text) });
@@ -71,6 +76,9 @@ export function program(output: Output = new Output()): Command {
     .option('--json', 'print the result as JSON')
     .action(async (flags: Record<string, unknown>) => runRedrive(flags, output));
 
+  registerReplay(root, output);
+  registerArchive(root, output);
+
   return root;
 }
 
@@ -106,9 +114,10 @@ export async function main(argv: readonly string[], output: Output = new Output(
   }
 }
 
-/** The typed errors of the send and redrive cores and the emulator: their messages are written for the user. */
+/** The typed errors of the send, redrive and archive cores and the emulator: their messages are written for the user. */
 function isKnownError(error: unknown): error is Error {
-  return error instanceof SendInputError || error instanceof RedriveError || error instanceof EmulatorUnavailableError || error instanceof UnsupportedTemplateError;
+  return error instanceof SendInputError || error instanceof RedriveError || error instanceof ArchiveError
+    || error instanceof EmulatorUnavailableError || error instanceof UnsupportedTemplateError;
 }
 
 if (require.main === module) {

@@ -8,7 +8,7 @@ export async function waitForIdle(api: RestApiEmulator, processors: readonly Har
   const deadline = Date.now() + timeoutMs;
   const polled = processors.filter((processor) => processor.poller);
   let quiet = 0;
-  let last = '';
+  let last: string;
   // Wake idle pollers once; after that they poll on their own back-off (waking them on every check
   // would turn each check into a ReceiveMessage per poller, a scan of the queue in moto).
   for (const processor of polled) processor.poller?.nudge();

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import * as http from 'node:http';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
 import { PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -51,11 +52,14 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   const warnings: string[] = [];
   const direct = { endpoint: emulatorEndpoint, region, credentials: CREDENTIALS };
   await assertEmulatorAnswers(emulatorEndpoint);
-  const aws: EmulatorClients = { dynamoDb: new DynamoDBClient(direct), sqs: new SQSClient(direct), secretsManager: new SecretsManagerClient(direct) };
+  const aws: EmulatorClients = {
+    dynamoDb: new DynamoDBClient(direct), sqs: new SQSClient(direct), secretsManager: new SecretsManagerClient(direct), s3: new S3Client({ ...direct, forcePathStyle: true }),
+  };
   const destroyClients = () => {
     aws.dynamoDb.destroy();
     aws.sqs.destroy();
     aws.secretsManager.destroy();
+    aws.s3.destroy();
   };
 
   registerHostedAndPlaceholders(resolver, prefix, region);
@@ -113,6 +117,10 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     const processors: Record<string, HarnessProcessor> = {};
     const table = [...resources.tables.values()].find((candidate) => candidate.name === config.tableName);
     if (!table) throw new UnsupportedTemplateError(`the verifier's table ${config.tableName} was not created from the template`);
+    const eventBucket = config.eventBucket === undefined ? undefined : [...resources.buckets.values()].find((candidate) => candidate.name === config.eventBucket);
+    if (config.eventBucket !== undefined && !eventBucket) {
+      throw new UnsupportedTemplateError(`the verifier's event bucket ${config.eventBucket} was not created from the template`);
+    }
     for (const route of config.processors) {
       const queue = [...resources.queues.values()].find((candidate) => candidate.url === route.queueUrl);
       if (!queue) throw new UnsupportedTemplateError(`processor ${route.name}: its queue ${route.queueUrl} was not created from the template`);
@@ -169,7 +177,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     let stopped = false;
 
     const harness: Harness = {
-      url, config, table,
+      url, config, table, eventBucket,
       publicUrl: config.publicUrl ?? api.deployedUrl(resourcePath), processors, resources, proxy, clock, api, verifier, aws, logs, warnings,
       signingSecretArn: config.signingSecretArn,
       post: async (request = {}) => {
@@ -213,7 +221,7 @@ async function assertEmulatorAnswers(endpoint: string): Promise<void> {
 
 
 async function processorCode(
-  supplied: ProcessorImplementation, base: Omit<ProcessorContext, 'dynamoDbClient' | 'clientConfig'>, proxy: AwsProxy, region: string,
+  supplied: ProcessorImplementation, base: Omit<ProcessorContext, 'dynamoDbClient' | 's3Client' | 'clientConfig'>, proxy: AwsProxy, region: string,
 ): Promise<FunctionCode> {
   if (typeof supplied === 'function') return { handler: supplied as LambdaHandler };
   if ('bundle' in supplied) return { bundleFile: supplied.bundle, exportName: supplied.exportName ?? 'handler' };
@@ -223,7 +231,9 @@ async function processorCode(
   return {
     perEnvironment: ({ endpoint }) => {
       const clientConfig: AwsClientConfig = { endpoint, region, credentials: CREDENTIALS };
-      return supplied.create({ ...base, clientConfig, dynamoDbClient: new DynamoDBClient(clientConfig) }) as LambdaHandler;
+      return supplied.create({
+        ...base, clientConfig, dynamoDbClient: new DynamoDBClient(clientConfig), s3Client: new S3Client({ ...clientConfig, forcePathStyle: true }),
+      }) as LambdaHandler;
     },
   };
 }

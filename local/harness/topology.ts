@@ -9,7 +9,7 @@ import { FileSystem } from 'aws-cdk-lib';
 import { ENV, type VerifierConfig } from '../../lambda/shared/contract';
 import { RestApiEmulator, resourceIdFor, type GatewayResponseDefinition, type RestApiRoute } from '../api-gateway';
 import type { FunctionCode, FunctionDefinition, LambdaFunctionHost } from '../lambda';
-import { physicalName } from '../resources';
+import { CREATED_TYPES, physicalName } from '../resources';
 import {
   TemplateResolver, UnsupportedTemplateError, pointsAt, referencedLogicalIds, resourcesOfType, type CfnResource, type CfnTemplate,
 } from '../template';
@@ -92,7 +92,9 @@ export function logicalIdsOfEndpoint(template: CfnTemplate, verifierLogicalId: s
 
 export function registerHostedAndPlaceholders(resolver: TemplateResolver, prefix: string, region: string): void {
   for (const [logicalId, resource] of Object.entries(resolver.template.Resources)) {
-    if (['AWS::DynamoDB::Table', 'AWS::SQS::Queue', 'AWS::SecretsManager::Secret'].includes(resource.Type)) continue;
+    // Created in the emulator (createTemplateResources registers them): no placeholder, so that a
+    // reference to one that was not created fails loudly instead of naming a resource that does not exist.
+    if (CREATED_TYPES.includes(resource.Type)) continue;
     if (resource.Type === FUNCTION) {
       const name = functionName(resource, prefix, logicalId);
       resolver.register(logicalId, { ref: name, attributes: { Arn: `arn:aws:lambda:${region}:${ACCOUNT_ID}:function:${name}` } });

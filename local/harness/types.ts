@@ -1,11 +1,12 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { Stack } from 'aws-cdk-lib';
 import type { VerifierConfig } from '../../lambda/shared/contract';
 import type { RestApiEmulator } from '../api-gateway';
 import type { AwsProxy } from '../aws-proxy';
 import type { LambdaFunctionHost, LambdaHandler, LogEntry, SandboxClock } from '../lambda';
-import type { EmulatorClients, LocalQueue, LocalResources, LocalTable } from '../resources';
+import type { EmulatorClients, LocalBucket, LocalQueue, LocalResources, LocalTable } from '../resources';
 import type { PollerOptions, SqsEventSourcePoller } from '../sqs-poller';
 import type { CfnTemplate } from '../template';
 
@@ -24,6 +25,11 @@ export interface ProcessorContext {
   readonly environment: Readonly<Record<string, string>>;
   /** A DynamoDB client whose calls go through the proxy as `processor:<name>#<environment>` (cut off when that execution environment is stopped). */
   readonly dynamoDbClient: DynamoDBClient;
+  /**
+   * An S3 client counted like `dynamoDbClient` (path-style, as the emulator needs), for a runtime that
+   * fetches large bodies from the event bucket (`environment.HW_EVENT_BUCKET`).
+   */
+  readonly s3Client: S3Client;
   /** Endpoint, region and credentials for more clients counted as this processor. */
   readonly clientConfig: AwsClientConfig;
 }
@@ -155,6 +161,8 @@ export interface Harness {
   readonly config: VerifierConfig;
   /** The idempotency table. */
   readonly table: LocalTable;
+  /** The endpoint's event bucket (large bodies, the archive), when its verifier configuration names one. */
+  readonly eventBucket?: LocalBucket;
   /** The signing secret's ARN. */
   readonly signingSecretArn: string;
   /** Processors by name. */

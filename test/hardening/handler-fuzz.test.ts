@@ -146,7 +146,7 @@ async function invoke(handler: (event: APIGatewayProxyEvent) => Promise<APIGatew
   try {
     response = await handler(event);
   } catch (error) {
-    throw new Error(`${what}: the verifier threw ${(error as Error)?.name}: ${(error as Error)?.message}`);
+    throw new Error(`${what}: the verifier threw ${(error as Error)?.name}: ${(error as Error)?.message}`, { cause: error });
   }
   if (!Number.isInteger(response.statusCode) || response.statusCode < 200 || response.statusCode >= 500) {
     throw new Error(`${what}: status ${response.statusCode} ${response.body}`);

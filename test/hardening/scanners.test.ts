@@ -44,6 +44,34 @@ describe('cdk-nag: AwsSolutions and Serverless packs', () => {
   });
 });
 
+describe('what the scanners see', () => {
+  interface ScannedResource { Type: string; Properties?: ScannedProperties }
+  interface ScannedProperties {
+    LifecycleConfiguration?: { Rules: Array<{ Id: string }> };
+    BucketEncryption?: { ServerSideEncryptionConfiguration: Array<{ ServerSideEncryptionByDefault: { SSEAlgorithm: string } }> };
+    Rules?: Array<{ Name: string }>;
+  }
+
+  /** Every resource of one type in the scanned templates, with the configuration it came from. */
+  function resources(type: string): Array<{ configuration: string; properties: ScannedProperties }> {
+    return results.flatMap((result) => result.templates.flatMap((file) => {
+      const template = JSON.parse(fs.readFileSync(file, 'utf8')) as { Resources: Record<string, ScannedResource> };
+      return Object.values(template.Resources).filter((resource) => resource.Type === type)
+        .map((resource) => ({ configuration: result.configuration.name, properties: resource.Properties ?? {} }));
+    }));
+  }
+
+  test('the event bucket is scanned with an archive (example app), with a customer-managed key, and the WAF\'s body size rule is scanned', () => {
+    const buckets = resources('AWS::S3::Bucket');
+    const archived = buckets.filter((bucket) => (bucket.properties.LifecycleConfiguration?.Rules ?? []).some((rule) => rule.Id === 'ArchiveRecords'));
+    expect(archived.map((bucket) => bucket.configuration)).toContain('example-app');
+    const keyed = buckets.filter((bucket) => bucket.properties.BucketEncryption?.ServerSideEncryptionConfiguration[0]?.ServerSideEncryptionByDefault.SSEAlgorithm === 'aws:kms');
+    expect(keyed.map((bucket) => bucket.configuration)).toContain('customer-managed-key');
+    const sizeRules = resources('AWS::WAFv2::WebACL').flatMap((acl) => (acl.properties.Rules ?? []).filter((rule) => rule.Name === 'BodyTooLarge'));
+    expect(sizeRules).toHaveLength(1);
+  });
+});
+
 interface CfnLintMatch { Level: string; Rule: { Id: string }; Message: string; Filename: string; Location: { Path?: (string | number)[] } }
 
 describe('cfn-lint', () => {

@@ -10,7 +10,7 @@ import { ClaimStore } from '../../lambda/verifier/claims';
 import { createVerifier } from '../../lambda/verifier/handler';
 import { SCHEMES } from '../../lambda/verifier/schemes';
 import { HardenedWebhookEndpoint, ScopedToken, WebhookProvider } from '../../lib';
-import { handlerAsset } from '../../lib/assets';
+import { handlerAsset } from '../../lib/private/assets';
 import { startHarness, type Harness, type LogEntry } from '../../local';
 import { MemoryDynamoDb } from '../support/memory-dynamodb';
 import { apiGatewayEvent } from '../support/requests';

@@ -4,7 +4,9 @@ import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { Template } from 'aws-cdk-lib/assertions';
 import { ENV, UNSET_SECRET_PLACEHOLDER } from '../../lambda/shared/contract';
-import { AwsProxy, EmulatorUnavailableError, LambdaFunctionHost, RestApiEmulator, SandboxClock, startHarness, type Harness } from '../../local';
+import { AwsProxy, EmulatorUnavailableError, LambdaFunctionHost, RestApiEmulator, SandboxClock, startHarness, type Harness } from '../../local/index';
+import { API_GATEWAY_PAYLOAD_LIMIT_BYTES } from '../../local/api-gateway';
+import { LAMBDA_SYNC_REQUEST_LIMIT_BYTES } from '../../local/lambda';
 import { motoEndpoint } from '../support/aws';
 import { STRIPE_SECRET, endpointStack, sleep, stripeEvent, stripeHeaders } from './fixtures';
 
@@ -111,13 +113,73 @@ describe('API Gateway REST emulation (recording verifier)', () => {
   });
 
   test('a body over API Gateway\'s 10 MiB limit gets the REQUEST_TOO_LARGE gateway response (413) without invoking the function', async () => {
-    const before = harness.verifier.stats.invocations;
-    const response = await harness.post({ body: Buffer.alloc(10 * 1024 * 1024 + 1, 0x61), headers: { 'Stripe-Signature': 'x' } });
+    const before = { ...harness.api.stats, invocations: harness.verifier.stats.invocations };
+    const response = await harness.post({ body: Buffer.alloc(API_GATEWAY_PAYLOAD_LIMIT_BYTES + 1, 0x61), headers: { 'Stripe-Signature': 'x' } });
     expect(response.status).toBe(413);
     expect(response.headers['x-amzn-errortype']).toBe('RequestTooLargeException');
     // $context.error.messageString is already a quoted JSON string: the gateway response is valid JSON.
     expect(JSON.parse(response.body)).toEqual({ error: 'body_too_large', message: 'Request Too Long' });
-    expect(harness.verifier.stats.invocations).toBe(before);
+    expect(harness.verifier.stats.invocations).toBe(before.invocations);
+    expect(harness.api.stats).toMatchObject({ bodiesTooLarge: before.bodiesTooLarge + 1, eventsTooLarge: before.eventsTooLarge });
+  });
+
+  test('a body of exactly 10,485,760 bytes passes API Gateway\'s own limit; its base64 event is then over Lambda\'s, so the function is still not invoked', async () => {
+    const before = { ...harness.api.stats, invocations: harness.verifier.stats.invocations };
+    const response = await harness.post({ body: Buffer.alloc(API_GATEWAY_PAYLOAD_LIMIT_BYTES, 0x61), headers: { 'Stripe-Signature': 'x' } });
+    expect(response.status).toBe(413);
+    expect(harness.api.stats).toMatchObject({ bodiesTooLarge: before.bodiesTooLarge, eventsTooLarge: before.eventsTooLarge + 1 });
+    expect(harness.verifier.stats.invocations).toBe(before.invocations);
+    expect(events).toHaveLength(0);
+  });
+
+  /** A Stripe delivery of `bytes` bytes: a JSON event padded to the size, signed as Stripe signs it. */
+  const largeDelivery = (bytes: number, extra: Record<string, string> = {}) => {
+    const head = '{"id":"evt_large","object":"event","type":"payment_intent.succeeded","pad":"';
+    const body = `${head}${'a'.repeat(bytes - head.length - 2)}"}`;
+    return { body, headers: { ...stripeHeaders(body), ...extra } };
+  };
+  const eventBytes = (event: unknown) => Buffer.byteLength(JSON.stringify(event), 'utf8');
+
+  test('a body of 4,669,440 bytes (4560 KiB, the construct\'s largest maxBodySize) with a provider\'s headers reaches the function in an event within Lambda\'s 6,291,456 bytes', async () => {
+    const delivery = largeDelivery(4_669_440);
+    expect(Buffer.byteLength(delivery.body)).toBe(4_669_440);
+    const response = await harness.post(delivery);
+    expect(response.status).toBe(200);
+    expect(events).toHaveLength(1);
+    expect(Buffer.from(events[0].body ?? '', 'base64').toString('utf8')).toBe(delivery.body);
+    const bytes = eventBytes(events[0]);
+    expect(bytes).toBeLessThanOrEqual(LAMBDA_SYNC_REQUEST_LIMIT_BYTES);
+    // The body is 6,225,920 bytes of base64; the rest of the event stays within the 64 KiB the construct allows for it.
+    expect(bytes - 6_225_920).toBeLessThan(65_536);
+  });
+
+  test('an event of exactly 6,291,456 bytes is invoked; one byte more never reaches the function and gets the REQUEST_TOO_LARGE gateway response', async () => {
+    // Three more body bytes are four more of base64; a header's value is in `headers` and
+    // `multiValueHeaders` (2 bytes a character); the User-Agent is in both and in
+    // requestContext.identity (3 bytes). Together they reach any size exactly.
+    const userAgent = 'Stripe/1.0 (+https://stripe.com/docs/webhooks)';
+    const send = (grow: { body: number; pad: number; agent: number }) => harness.post(largeDelivery(4_669_440 + 3 * grow.body, {
+      'User-Agent': `${userAgent}${'x'.repeat(grow.agent)}`, 'X-Pad': 'p'.repeat(1 + grow.pad),
+    }));
+    const growBy = (bytes: number) => {
+      const body = Math.floor((bytes - 4) / 4);
+      const rest = bytes - 4 * body; // 4 to 7
+      return { body, agent: rest % 2, pad: (rest - 3 * (rest % 2)) / 2 };
+    };
+    expect((await send({ body: 0, pad: 0, agent: 0 })).status).toBe(200);
+    const slack = LAMBDA_SYNC_REQUEST_LIMIT_BYTES - eventBytes(events[0]);
+
+    expect((await send(growBy(slack))).status).toBe(200);
+    expect(eventBytes(events[1])).toBe(LAMBDA_SYNC_REQUEST_LIMIT_BYTES);
+
+    const before = { ...harness.api.stats, invocations: harness.verifier.stats.invocations };
+    const refused = await send(growBy(slack + 1));
+    expect(refused.status).toBe(413);
+    expect(refused.json()).toEqual({ error: 'body_too_large', message: 'Request Too Long' });
+    expect(refused.headers['x-amzn-errortype']).toBe('BadRequestException');
+    expect(events).toHaveLength(2);
+    expect(harness.verifier.stats.invocations).toBe(before.invocations);
+    expect(harness.api.stats).toMatchObject({ eventsTooLarge: before.eventsTooLarge + 1, bodiesTooLarge: before.bodiesTooLarge });
   });
 
   test('maps the proxy result: status, headers, multi-value headers, base64 body', async () => {

@@ -1,7 +1,7 @@
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { buildApp } from '../../bin/example-app';
 import { KEY_PREFIX } from '../../lambda/shared/contract';
-import { startHarness, type Harness } from '../../local';
+import { startHarness, type Harness } from '../../local/index';
 import { STRIPE_SECRET, stripeEvent, stripeHeaders } from './fixtures';
 
 /**

@@ -14,7 +14,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import Stripe from 'stripe';
 import { webhookProcessor, type WebhookHandler } from '../../lambda/runtime';
 import type { WebhookEvent } from '../../lambda/runtime/event';
-import { KEY_PREFIX, TABLE } from '../../lambda/shared/contract';
+import { ENV, KEY_PREFIX, TABLE } from '../../lambda/shared/contract';
 import { claimKey } from '../../lambda/verifier/claims';
 import { HardenedWebhookEndpoint, type HardenedWebhookEndpointProps } from '../../lib/endpoint';
 import type { ProcessorOptions } from '../../lib/processor';
@@ -153,6 +153,10 @@ export function countingProcessor(
         tableName: context.tableName,
         processorName: context.name,
         dynamoDbClient: context.dynamoDbClient,
+        // In-process handlers read the harness's process.env, not the function's: the event bucket
+        // and a client at the proxy come from the context, so a large body is fetched as deployed.
+        eventBucket: context.environment[ENV.EVENT_BUCKET],
+        s3Client: context.s3Client,
         // Counted in memory instead of EMF on stdout: in-process handlers are not sandboxed.
         metrics: { count: (name, _dimensions, value = 1) => options.metrics?.set(name, (options.metrics.get(name) ?? 0) + value) },
       });

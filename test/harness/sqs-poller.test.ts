@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { startHarness, type Harness } from '../../local';
+import { startHarness, type Harness } from '../../local/index';
 import { drain, endpointStack, queueDepth, sleep } from './fixtures';
 
 /**

@@ -4,7 +4,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { ENV, TABLE, UNSET_SECRET_PLACEHOLDER, type VerifierConfig } from '../../lambda/shared/contract';
-import { EventField, HardenedWebhookEndpoint, WebhookProvider, type HardenedWebhookEndpointProps } from '../../lib';
+import { EventField, HardenedWebhookEndpoint, HardenedWebhooksErrors, WebhookProvider, type HardenedWebhookEndpointProps } from '../../lib';
 import { endpointStack, placeholderFunction, template } from '../support/stacks';
 
 function stripeEndpoint(extra: Partial<HardenedWebhookEndpointProps> = {}) {
@@ -249,13 +249,13 @@ describe('HardenedWebhookEndpoint: processors', () => {
       .find((variables) => variables[ENV.PROCESSOR_NAME] === name)?.[ENV.PROCESSOR_RECORD_TTL_SECONDS]);
     const retentions = (t: ReturnType<typeof template>) => Object.values(t.findResources('AWS::SQS::Queue')).map((queue) => Number(queue.Properties.MessageRetentionPeriod)).sort((a, b) => a - b);
 
-    test('by default: 4 days in the queue, 14 in the dead-letter queue (FIFO restarts retention there), a day to redrive', () => {
+    test('by default: 4 days in the queue, 14 in the dead-letter queue (FIFO restarts retention there), 4 again once redriven, and a day', () => {
       const { stack, endpoint } = endpointStack({ provider: WebhookProvider.stripe() });
       const processor = endpoint.addProcessor(placeholderFunction(stack, 'Fn'), { name: 'p' });
       const t = template(stack);
       expect(retentions(t)).toEqual([4 * DAY, 14 * DAY]);
-      expect(recordTtl(t, 'p')).toBe(19 * DAY);
-      expect(processor.recordRetention.toSeconds()).toBe(19 * DAY);
+      expect(recordTtl(t, 'p')).toBe(23 * DAY);
+      expect(processor.recordRetention.toSeconds()).toBe(23 * DAY);
       // The verifier's claims keep the endpoint's own idempotencyRetention.
       expect(verifierConfig(stack).retentionSeconds).toBe(7 * DAY);
     });
@@ -263,7 +263,7 @@ describe('HardenedWebhookEndpoint: processors', () => {
     test.each([
       ['shorter queues', { retentionPeriod: Duration.days(1), deadLetterRetentionPeriod: Duration.days(2) }, {}, 7 * DAY],
       ['a longer idempotencyRetention', {}, { idempotencyRetention: Duration.days(30) }, 30 * DAY],
-      ['a shorter dead-letter queue', { deadLetterRetentionPeriod: Duration.days(5) }, {}, 10 * DAY],
+      ['a shorter dead-letter queue', { deadLetterRetentionPeriod: Duration.days(5) }, {}, 14 * DAY],
     ])('%s', (_name, options, endpointProps, ttl) => {
       const { stack, endpoint } = endpointStack({ provider: WebhookProvider.stripe(), ...endpointProps });
       endpoint.addProcessor(placeholderFunction(stack, 'Fn'), { name: 'p', ...options });
@@ -276,7 +276,7 @@ describe('HardenedWebhookEndpoint: processors', () => {
       const { stack, endpoint } = endpointStack({ provider: WebhookProvider.stripe() });
       endpoint.addProcessor(lambda.Function.fromFunctionArn(stack, 'Imported', 'arn:aws:lambda:us-east-1:123456789012:function:x'), { name: 'imported' });
       const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('imported function'));
-      expect(String(warnings[0]?.entry.data)).toContain(`${ENV.PROCESSOR_RECORD_TTL_SECONDS}=${19 * DAY}`);
+      expect(String(warnings[0]?.entry.data)).toContain(`${ENV.PROCESSOR_RECORD_TTL_SECONDS}=${23 * DAY}`);
     });
   });
 
@@ -301,7 +301,8 @@ describe('HardenedWebhookEndpoint: prop validation names the prop and the bad va
     [{ path: 'a b' }, /path must be .*got "a b"/],
     [{ timestampTolerance: Duration.hours(2) }, /timestampTolerance must be between 1 s and 3600 s; got 7200 s/],
     [{ timestampTolerance: Duration.seconds(0) }, /timestampTolerance must be between 1 s and 3600 s; got 0 s/],
-    [{ maxBodySize: Size.mebibytes(1) }, /maxBodySize must be between 1 bytes and 716800 bytes; got 1048576 bytes/],
+    [{ maxBodySize: Size.mebibytes(5) }, /maxBodySize must be between 1 bytes and 4669440 bytes; got 5242880 bytes/],
+    [{ maxBodySize: Size.bytes(0) }, /maxBodySize must be between 1 bytes and 4669440 bytes; got 0 bytes/],
     [{ secretCacheTtl: Duration.hours(1) }, /secretCacheTtl must be between 0 s and 900 s; got 3600 s/],
     [{ idempotencyRetention: Duration.hours(1) }, /idempotencyRetention must be between 1 days and 365 days; got 0.04\d* days/],
     [{ throttle: { rateLimit: 0 } }, /throttle.rateLimit must be between 1 and 10000; got 0/],
@@ -354,6 +355,59 @@ describe('HardenedWebhookEndpoint: prop validation names the prop and the bad va
     const { stack, endpoint } = endpointStack({ provider });
     endpoint.addProcessor(placeholderFunction(stack, 'A'), { name: 'same' });
     expect(() => endpoint.addProcessor(placeholderFunction(stack, 'B'), { name: 'same' })).toThrow(/name must be unique on this endpoint; got "same" twice/);
+  });
+});
+
+describe('HardenedWebhookEndpoint: validation errors start with the path of the construct refused', () => {
+  const provider = WebhookProvider.stripe();
+
+  test('the endpoint\'s props: its own path', () => {
+    expect(() => endpointStack({ provider, verifierMemorySize: 64 })).toThrow(/^TestStack\/Hooks: invalid props:\n- verifierMemorySize must be between 128 and 10240; got 64$/);
+  });
+
+  test('a processor\'s options: the processor\'s path, so that two processors\' problems are told apart', () => {
+    const { stack, endpoint } = endpointStack({ provider });
+    expect(() => endpoint.addProcessor(placeholderFunction(stack, 'Fn'), { name: 'audit', batchSize: 11 }))
+      .toThrow(/^TestStack\/Hooks\/audit: invalid props:\n- batchSize must be between 1 and 10; got 11$/);
+  });
+
+  test('a method\'s arguments: the endpoint\'s path and the method', () => {
+    const { stack, endpoint } = endpointStack({ provider });
+    endpoint.addProcessor(placeholderFunction(stack, 'A'), { name: 'same' });
+    expect(() => endpoint.addProcessor(placeholderFunction(stack, 'B'), { name: 'same' }))
+      .toThrow(/^TestStack\/Hooks: addProcessor: invalid props:\n- name must be unique on this endpoint; got "same" twice$/);
+  });
+
+  test('the error is this library\'s validation error, with its problems and nothing of the path in them', () => {
+    let thrown: unknown;
+    try {
+      endpointStack({ provider, path: '/x', verifierMemorySize: 64 });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(HardenedWebhooksErrors.isValidationError(thrown)).toBe(true);
+    expect(HardenedWebhooksErrors.problemsOf(thrown)).toEqual([
+      expect.stringMatching(/^path must be .*; got "\/x"$/),
+      'verifierMemorySize must be between 128 and 10240; got 64',
+    ]);
+  });
+});
+
+describe('HardenedWebhookEndpoint: an endpoint without a processor', () => {
+  const provider = WebhookProvider.stripe();
+  const noProcessor = Match.stringLikeRegexp('has no processor: it answers `ignored` to every event it verifies until a processor is added');
+
+  test('synthesizes (a staged rollout may deploy the endpoint first), with a warning that every event is answered `ignored`', () => {
+    const { stack } = endpointStack({ provider });
+    const annotations = Annotations.fromStack(stack);
+    annotations.hasWarning('/TestStack/Hooks', noProcessor);
+    annotations.hasNoError('*', Match.anyValue());
+  });
+
+  test('has no such warning once a processor is added, even after the endpoint was built', () => {
+    const { stack, endpoint } = endpointStack({ provider });
+    endpoint.addProcessor(placeholderFunction(stack, 'Fulfilment'), { name: 'fulfilment' });
+    expect(Annotations.fromStack(stack).findWarning('*', noProcessor)).toEqual([]);
   });
 });
 

@@ -1,13 +1,18 @@
-import { App, Stack } from 'aws-cdk-lib';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { App, ArnFormat, Duration, Stack, type CfnElement } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { StripeWebhooksStack } from '../../bin/example-app';
 import { HardenedWebhookEndpoint, ScopedToken, TokenIssuer, WebhookProvider, type WebhookProcessor } from '../../lib';
-import { handlerAsset } from '../../lib/assets';
+import { handlerAsset } from '../../lib/private/assets';
+import { synthesize } from '../hardening/support/configurations';
 import { expectExactRolePolicy, roleLogicalId, type ExpectedStatement } from '../support/iam';
 
 // Exact policy documents: each test fails on any action or resource beyond the listed ones.
@@ -46,8 +51,10 @@ describe('exact IAM policies of the example app', () => {
     Resource: r(stack.endpoint.table.tableArn),
     Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`processor#${processor.name}#*`] } },
   });
+  const objects = (pattern: string): unknown => r(stack.endpoint.eventBucket?.arnForObjects(pattern));
+  const readOwnPayloads = (processor: WebhookProcessor): ExpectedStatement => ({ Action: 's3:GetObject', Resource: objects(`payloads/${processor.name}/*`) });
 
-  test('the verifier reads the signing secret, claims event IDs and sends to the processor queues — and reads no token', () => {
+  test('the verifier reads the signing secret, claims event IDs, stores large bodies and the archive (creating records, never overwriting them) and sends to the processor queues — and reads no token and no object', () => {
     expectExactRolePolicy(template, roleLogicalId(stack.endpoint.verifier), [
       logsOf(stack.endpoint.verifier),
       XRAY,
@@ -59,25 +66,30 @@ describe('exact IAM policies of the example app', () => {
       },
       { Action: 'sqs:SendMessage', Resource: r(fulfilment.queue.queueArn) },
       { Action: 'sqs:SendMessage', Resource: r(audit.queue.queueArn) },
+      { Action: 's3:PutObject', Resource: objects('payloads/*') },
+      { Action: 's3:PutObject', Resource: objects('archive/by-time/*') },
+      { Action: 's3:PutObject', Resource: objects('archive/by-id/*'), Condition: { Null: { 's3:if-none-match': 'false' } } },
     ]);
   });
 
-  test('the fulfilment processor reads its queue, its own records and the orders-write token only', () => {
+  test('the fulfilment processor reads its queue, its own records, its own large bodies and the orders-write token only', () => {
     expectExactRolePolicy(template, roleLogicalId(fulfilment.handler), [
       logsOf(fulfilment.handler),
       XRAY,
       { Action: SQS_EVENT_SOURCE, Resource: r(fulfilment.queue.queueArn) },
       processorRecords(fulfilment),
+      readOwnPayloads(fulfilment),
       ...readToken(stack.ordersWrite),
     ]);
   });
 
-  test('the audit processor reads its queue, its own records and the audit-append token only', () => {
+  test('the audit processor reads its queue, its own records, its own large bodies and the audit-append token only', () => {
     expectExactRolePolicy(template, roleLogicalId(audit.handler), [
       logsOf(audit.handler),
       XRAY,
       { Action: SQS_EVENT_SOURCE, Resource: r(audit.queue.queueArn) },
       processorRecords(audit),
+      readOwnPayloads(audit),
       ...readToken(stack.auditAppend),
     ]);
   });
@@ -222,6 +234,9 @@ describe('exact KMS grants with a customer-managed key (encryptionKey)', () => {
     Condition: { StringEquals: { 'kms:ViaService': via(service), ...context } },
   });
   const tableContext = () => ({ 'kms:EncryptionContext:aws:dynamodb:tableName': r(built.endpoint.table.tableName) });
+  // With an S3 Bucket Key, S3 calls KMS with the bucket's ARN (not the object's) as encryption context.
+  const bucketContext = () => ({ 'kms:EncryptionContext:aws:s3:arn': r(built.endpoint.eventBucket?.bucketArn) });
+  const objects = (pattern: string): unknown => r(built.endpoint.eventBucket?.arnForObjects(pattern));
   const queueContext = (processor: WebhookProcessor) => ({ 'kms:EncryptionContext:aws:sqs:arn': r(processor.queue.queueArn) });
   const consume = (processor: WebhookProcessor): ExpectedStatement => ({ Action: SQS_EVENT_SOURCE, Resource: r(processor.queue.queueArn) });
   const records = (processor: WebhookProcessor): ExpectedStatement => ({
@@ -230,7 +245,7 @@ describe('exact KMS grants with a customer-managed key (encryptionKey)', () => {
     Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`processor#${processor.name}#*`] } },
   });
 
-  test('the verifier: Decrypt via Secrets Manager for the signing secret, Decrypt + GenerateDataKey via DynamoDB for the table and via SQS for each processor queue', () => {
+  test('the verifier: Decrypt via Secrets Manager for the signing secret, Decrypt + GenerateDataKey via DynamoDB for the table and via SQS for each processor queue, GenerateDataKey via S3 for the event bucket', () => {
     const { endpoint, first, second } = built;
     expectExactRolePolicy(template, roleLogicalId(endpoint.verifier), [
       logsOfFunction(built.stack, endpoint.verifier),
@@ -247,28 +262,34 @@ describe('exact KMS grants with a customer-managed key (encryptionKey)', () => {
       keyUse(['kms:Decrypt', 'kms:GenerateDataKey'], 'sqs', queueContext(first)),
       { Action: 'sqs:SendMessage', Resource: r(second.queue.queueArn) },
       keyUse(['kms:Decrypt', 'kms:GenerateDataKey'], 'sqs', queueContext(second)),
+      { Action: 's3:PutObject', Resource: objects('payloads/*') },
+      keyUse('kms:GenerateDataKey', 's3', bucketContext()),
     ]);
   });
 
-  test('a processor: Decrypt via SQS for its own queue, Decrypt + GenerateDataKey via DynamoDB for the table, Decrypt via Secrets Manager for its own token', () => {
+  test('a processor: Decrypt via SQS for its own queue, Decrypt + GenerateDataKey via DynamoDB for the table, Decrypt via S3 for its own large bodies, Decrypt via Secrets Manager for its own token', () => {
     const { first, token } = built;
     expectExactRolePolicy(template, roleLogicalId(first.handler), [
       consume(first),
       keyUse('kms:Decrypt', 'sqs', queueContext(first)),
       records(first),
       keyUse(['kms:Decrypt', 'kms:GenerateDataKey'], 'dynamodb', tableContext()),
+      { Action: 's3:GetObject', Resource: objects('payloads/first/*') },
+      keyUse('kms:Decrypt', 's3', bucketContext()),
       { Action: 'secretsmanager:GetSecretValue', Resource: r(token.secret.secretArn) },
       keyUse('kms:Decrypt', 'secretsmanager', { 'kms:EncryptionContext:SecretARN': r(token.secret.secretArn) }),
     ]);
   });
 
-  test('a processor without tokens: its own queue and records only — not the other queue, not the signing secret', () => {
+  test('a processor without tokens: its own queue, records and large bodies only — not the other queue or prefix, not the signing secret', () => {
     const { second } = built;
     expectExactRolePolicy(template, roleLogicalId(second.handler), [
       consume(second),
       keyUse('kms:Decrypt', 'sqs', queueContext(second)),
       records(second),
       keyUse(['kms:Decrypt', 'kms:GenerateDataKey'], 'dynamodb', tableContext()),
+      { Action: 's3:GetObject', Resource: objects('payloads/second/*') },
+      keyUse('kms:Decrypt', 's3', bucketContext()),
     ]);
   });
 
@@ -325,6 +346,7 @@ describe('exact KMS grants with a customer-managed key (encryptionKey)', () => {
         Resource: stack.resolve(endpoint.table.tableArn),
         Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['claim#*'] } },
       },
+      { Action: 's3:PutObject', Resource: stack.resolve(endpoint.eventBucket?.arnForObjects('payloads/*')) },
     ]);
     expect(unscopedKmsStatements(t)).toEqual([]);
   });
@@ -354,3 +376,147 @@ describe('exact KMS grants with a customer-managed key (encryptionKey)', () => {
 function logsOfFunction(stack: Stack, fn: lambda.IFunction): ExpectedStatement {
   return { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: stack.resolve(((fn as lambda.Function).logGroup as logs.ILogGroup).logGroupArn) };
 }
+
+// ---------------------------------------------------------------------------------------------
+// The operator grants behind `hardened-webhooks replay` and `erase`: each names only the event
+// bucket prefixes (and queues) its command needs.
+
+describe('exact IAM policies of the archive grants', () => {
+  function archived(options: { keyed?: boolean } = {}) {
+    const stack = new Stack(new App(), 'Archived', { env: { account: '123456789012', region: 'eu-west-1' } });
+    const key = options.keyed ? new kms.Key(stack, 'Key', { enableKeyRotation: true }) : undefined;
+    const endpoint = new HardenedWebhookEndpoint(stack, 'Hooks', { provider: WebhookProvider.stripe(), encryptionKey: key, archive: { retention: Duration.days(30) } });
+    const first = endpoint.addProcessor(bareFunction(stack, 'First'), { name: 'first' });
+    const operator = new iam.Role(stack, 'Operator', { assumedBy: new iam.AccountRootPrincipal() });
+    const r = (value: unknown): unknown => stack.resolve(value);
+    const bucket = endpoint.eventBucket as s3.IBucket;
+    const objects = (prefix: string): ExpectedStatement['Resource'] => r(bucket.arnForObjects(`${prefix}*`));
+    const list = (...prefixes: string[]): ExpectedStatement => ({
+      Action: 's3:ListBucket', Resource: r(bucket.bucketArn), Condition: { StringLike: { 's3:prefix': prefixes.map((prefix) => `${prefix}*`) } },
+    });
+    const viaS3 = (action: string | string[]): ExpectedStatement => ({
+      Action: action,
+      Resource: r(key?.keyArn),
+      Condition: { StringEquals: { 'kms:ViaService': r(`s3.${stack.region}.${stack.urlSuffix}`), 'kms:EncryptionContext:aws:s3:arn': r(bucket.bucketArn) } },
+    });
+    const viaSqs = (processor: WebhookProcessor): ExpectedStatement => ({
+      Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      Resource: r(key?.keyArn),
+      Condition: { StringEquals: { 'kms:ViaService': r(`sqs.${stack.region}.${stack.urlSuffix}`), 'kms:EncryptionContext:aws:sqs:arn': r(processor.queue.queueArn) } },
+    });
+    // Where the CLI finds the bucket and queues: this stack's template and resources, nothing else.
+    const stackRead: ExpectedStatement = {
+      Action: ['cloudformation:GetTemplate', 'cloudformation:ListStackResources'],
+      Resource: r(stack.formatArn({ service: 'cloudformation', resource: 'stack', resourceName: 'Archived/*', arnFormat: ArnFormat.SLASH_RESOURCE_NAME })),
+    };
+    const archiveRead: ExpectedStatement[] = [
+      { Action: 's3:GetObject', Resource: objects('archive/by-id/') },
+      { Action: 's3:GetObject', Resource: objects('archive/erasures/') },
+      list('archive/by-id/', 'archive/by-time/', 'archive/erasures/'),
+      stackRead,
+    ];
+    // Replay reads the archive as grantArchiveRead does, lists its markers' prefix too (a missing
+    // marker must answer 404, not 403), and looks up and creates — never rewrites — its markers.
+    const replayObjects: ExpectedStatement[] = [
+      { Action: 's3:GetObject', Resource: objects('archive/by-id/') },
+      { Action: 's3:GetObject', Resource: objects('archive/erasures/') },
+      list('archive/by-id/', 'archive/by-time/', 'archive/erasures/', 'archive/replays/'),
+      stackRead,
+      { Action: 's3:PutObject', Resource: objects('payloads/') },
+      { Action: 's3:GetObject', Resource: objects('archive/replays/') },
+      { Action: 's3:PutObject', Resource: objects('archive/replays/'), Condition: { Null: { 's3:if-none-match': 'false' } } },
+    ];
+    const roleId = stack.getLogicalId(operator.node.defaultChild as CfnElement);
+    return { stack, endpoint, first, operator, roleId, objects, list, viaS3, viaSqs, archiveRead, replayObjects, stackRead, bucketArn: r(bucket.bucketArn) };
+  }
+
+  test('grantArchiveRead: records and erasure entries, listing of the archive prefixes only — no large body, no write', () => {
+    const a = archived();
+    a.endpoint.grantArchiveRead(a.operator);
+    expectExactRolePolicy(Template.fromStack(a.stack), a.roleId, a.archiveRead);
+  });
+
+  test('grantReplay: reading the archive, storing large bodies again, looking up and creating replay markers, and sending to every processor queue — those added after the grant too', () => {
+    const a = archived();
+    a.endpoint.grantReplay(a.operator);
+    const later = a.endpoint.addProcessor(bareFunction(a.stack, 'Later'), { name: 'later' });
+    expectExactRolePolicy(Template.fromStack(a.stack), a.roleId, [
+      ...a.replayObjects,
+      { Action: 'sqs:SendMessage', Resource: a.stack.resolve(a.first.queue.queueArn) },
+      { Action: 'sqs:SendMessage', Resource: a.stack.resolve(later.queue.queueArn) },
+    ]);
+  });
+
+  test('grantArchiveErase: read a record, find and delete its entries, bodies and replay markers, create (never overwrite) the audit entry — nothing else', () => {
+    const a = archived();
+    a.endpoint.grantArchiveErase(a.operator);
+    expectExactRolePolicy(Template.fromStack(a.stack), a.roleId, [
+      { Action: 's3:GetBucketVersioning', Resource: a.bucketArn },
+      { Action: 's3:GetObject', Resource: a.objects('archive/by-id/') },
+      a.list('archive/by-id/', 'archive/by-time/', 'payloads/', 'archive/replays/'),
+      { Action: 's3:DeleteObject', Resource: a.objects('archive/by-id/') },
+      { Action: 's3:DeleteObject', Resource: a.objects('archive/by-time/') },
+      { Action: 's3:DeleteObject', Resource: a.objects('payloads/') },
+      { Action: 's3:DeleteObject', Resource: a.objects('archive/replays/') },
+      { Action: 's3:PutObject', Resource: a.objects('archive/erasures/'), Condition: { Null: { 's3:if-none-match': 'false' } } },
+      a.stackRead,
+    ]);
+  });
+
+  test('with encryptionKey, each grant adds only the key use its S3 and SQS calls need, through that service, for that bucket or queue', () => {
+    const read = archived({ keyed: true });
+    read.endpoint.grantArchiveRead(read.operator);
+    expectExactRolePolicy(Template.fromStack(read.stack), read.roleId, [...read.archiveRead, read.viaS3('kms:Decrypt')]);
+
+    const replay = archived({ keyed: true });
+    replay.endpoint.grantReplay(replay.operator);
+    expectExactRolePolicy(Template.fromStack(replay.stack), replay.roleId, [
+      ...replay.replayObjects,
+      replay.viaS3('kms:Decrypt'),
+      replay.viaS3('kms:GenerateDataKey'),
+      { Action: 'sqs:SendMessage', Resource: replay.stack.resolve(replay.first.queue.queueArn) },
+      replay.viaSqs(replay.first),
+    ]);
+
+    const erase = archived({ keyed: true });
+    erase.endpoint.grantArchiveErase(erase.operator);
+    const t = Template.fromStack(erase.stack);
+    expect(unscopedKmsStatements(t)).toEqual([]);
+    expect(kmsIdentityStatements(t).filter(({ where }) => where.startsWith('OperatorDefaultPolicy')).map(({ statement }) => statement.Action))
+      .toEqual([['kms:Decrypt', 'kms:GenerateDataKey']]);
+  });
+
+  test('cdk-nag (AwsSolutions) finds nothing unacknowledged on the operator roles: each object-prefix wildcard of the grants is acknowledged with its reason', () => {
+    const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hw-grants-nag-'));
+    try {
+      const result = synthesize({
+        name: 'archive-grants',
+        description: 'the archive, replay and erase grants, with a customer-managed key',
+        build: (app) => {
+          const stack = new Stack(app, 'Grants', { env: { account: '123456789012', region: 'eu-west-1' } });
+          const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
+          const endpoint = new HardenedWebhookEndpoint(stack, 'Hooks', { provider: WebhookProvider.stripe(), encryptionKey: key, archive: { retention: Duration.days(30) } });
+          endpoint.addProcessor(bareFunction(stack, 'First'), { name: 'first' });
+          for (const [id, grant] of [['Reader', 'grantArchiveRead'], ['Replayer', 'grantReplay'], ['Eraser', 'grantArchiveErase']] as const) {
+            endpoint[grant](new iam.Role(stack, id, { assumedBy: new iam.AccountRootPrincipal() }));
+          }
+        },
+      }, workDir, fs.mkdtempSync(path.join(workDir, 'templates-')));
+      const operators = result.findings.filter((finding) => /^Grants\/(Reader|Replayer|Eraser)\//.test(finding.path)).map((f) => `${f.rule} at ${f.path}`);
+      // Nothing unexplained: every wildcard of the three operator roles is acknowledged with its reason.
+      expect(operators).toEqual([]);
+    } finally {
+      fs.rmSync(workDir, { recursive: true, force: true });
+    }
+  });
+
+  test('each grant is refused, naming it, on an endpoint without an archive', () => {
+    const stack = new Stack(new App(), 'Plain');
+    const endpoint = new HardenedWebhookEndpoint(stack, 'Hooks', { provider: WebhookProvider.stripe() });
+    const operator = new iam.Role(stack, 'Operator', { assumedBy: new iam.AccountRootPrincipal() });
+    expect(endpoint.eventBucket).toBeDefined();
+    expect(() => endpoint.grantArchiveRead(operator)).toThrow(/^Plain\/Hooks: grantArchiveRead: invalid props:\n- the endpoint has no archive; set the archive prop/);
+    expect(() => endpoint.grantReplay(operator)).toThrow(/^Plain\/Hooks: grantReplay: invalid props/);
+    expect(() => endpoint.grantArchiveErase(operator)).toThrow(/^Plain\/Hooks: grantArchiveErase: invalid props/);
+  });
+});

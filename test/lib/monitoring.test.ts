@@ -5,7 +5,7 @@ import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { HardenedWebhookEndpoint, ScopedToken, WebhookProvider, type HardenedWebhookEndpointProps, type WebhookProcessor } from '../../lib';
-import { handlerAsset } from '../../lib/assets';
+import { handlerAsset } from '../../lib/private/assets';
 
 interface Fixture {
   readonly stack: Stack;
@@ -30,6 +30,13 @@ function alarmProperties(f: Fixture, alarm: cloudwatch.IAlarm): Record<string, u
   const id = f.stack.getLogicalId(alarm.node.defaultChild as CfnElement);
   // A plain copy: toMatchObject compares prototypes too.
   return JSON.parse(JSON.stringify(f.template.toJSON().Resources[id].Properties)) as Record<string, unknown>;
+}
+
+/** The dashboard's widgets, each CloudFormation value in its body (a Region, an alarm's ARN) read as "token". */
+function dashboardWidgets(f: Fixture): Array<{ properties: { metrics?: unknown[][] } }> {
+  const body = Object.values(f.template.findResources('AWS::CloudWatch::Dashboard'))[0].Properties.DashboardBody as string | { 'Fn::Join': [string, unknown[]] };
+  const text = typeof body === 'string' ? body : body['Fn::Join'][1].map((part) => (typeof part === 'string' ? part : 'token')).join('');
+  return (JSON.parse(text) as { widgets: Array<{ properties: { metrics?: unknown[][] } }> }).widgets;
 }
 
 describe('alarms, with their defaults', () => {
@@ -274,6 +281,33 @@ describe('metric methods', () => {
     expect(f.endpoint.metricVerifierErrors().metricName).toBe('Errors');
     expect(f.endpoint.metricApiServerErrors().metricName).toBe('5XXError');
     expect(f.endpoint.metricVerifierServerErrors().toMetricConfig().mathExpression?.expression).toBe('FILL(secret, 0) + FILL(downstream, 0)');
+  });
+
+  test('rejected requests: one reason is the Rejected count with its Reason; all reasons are the SUM of the very SEARCH the dashboard graphs', () => {
+    const one = f.endpoint.metricRejected('bad_signature') as cloudwatch.Metric;
+    expect({ namespace: one.namespace, metricName: one.metricName, dimensions: one.dimensions, statistic: one.statistic, period: one.period.toSeconds() })
+      .toEqual({ namespace: 'HardenedWebhooks', metricName: 'Rejected', dimensions: { Endpoint: 'Monitored/Hooks', Reason: 'bad_signature' }, statistic: 'Sum', period: 300 });
+    const search = 'SEARCH(\'{HardenedWebhooks,Endpoint,Reason} MetricName="Rejected" Endpoint="Monitored/Hooks"\', \'Sum\', 300)';
+    expect(f.endpoint.metricRejected().toMetricConfig().mathExpression?.expression).toBe(`SUM(${search})`);
+    expect(dashboardWidgets(f).flatMap((widget) => widget.properties.metrics ?? [])).toContainEqual([{ expression: search }]);
+  });
+
+  test('token usage: the Token dimension is the secret\'s name; a processor\'s use adds its Endpoint and Processor, as the runtime records it', () => {
+    const total = f.token.metricUsage();
+    expect({ namespace: total.namespace, metricName: total.metricName, dimensions: total.dimensions, statistic: total.statistic, period: total.period.toSeconds() })
+      .toEqual({ namespace: 'HardenedWebhooks', metricName: 'TokenUsage', dimensions: { Token: 'hardened-webhooks/Monitored/orders-write' }, statistic: 'Sum', period: 300 });
+    const byProcessor = f.processor.metricTokenUsage(f.token, { period: Duration.hours(1) });
+    expect({ metricName: byProcessor.metricName, dimensions: byProcessor.dimensions, statistic: byProcessor.statistic, period: byProcessor.period.toSeconds() })
+      .toEqual({ metricName: 'TokenUsage', dimensions: { Token: 'hardened-webhooks/Monitored/orders-write', Endpoint: 'Monitored/Hooks', Processor: 'fulfilment' }, statistic: 'Sum', period: 3600 });
+  });
+
+  test('queue levels are the worst minute; the rotation function\'s errors are counted per hour', () => {
+    for (const metric of [f.processor.metricDeadLetterMessages(), f.processor.metricOldestMessageAge()]) {
+      expect({ statistic: metric.statistic, period: metric.period.toSeconds() }).toEqual({ statistic: 'Maximum', period: 60 });
+    }
+    const rotation = f.token.metricRotationErrors();
+    expect({ namespace: rotation.namespace, metricName: rotation.metricName, statistic: rotation.statistic, period: rotation.period.toSeconds() })
+      .toEqual({ namespace: 'AWS/Lambda', metricName: 'Errors', statistic: 'Sum', period: 3600 });
   });
 
   test('signing-secret entries dropped: the verifier\'s metric, Endpoint dimension, Sum per 5 minutes', () => {

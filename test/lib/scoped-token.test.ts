@@ -4,7 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { HardenedWebhookEndpoint, ScopedToken, TokenIssuer, WebhookProvider, type ScopedTokenProps } from '../../lib';
-import { handlerAsset } from '../../lib/assets';
+import { handlerAsset } from '../../lib/private/assets';
 
 function tokenStack(props: Partial<ScopedTokenProps> = {}): { stack: Stack; token: ScopedToken; template: Template } {
   const stack = new Stack(new App(), 'Tokens');
@@ -183,7 +183,7 @@ describe('ScopedToken validation', () => {
   });
 
   test('every problem is reported at once', () => {
-    expect(make({ tokenName: '!', rotationInterval: Duration.hours(1) })).toThrow(/ScopedToken: invalid props:\n- tokenName .*\n- rotationInterval/);
+    expect(make({ tokenName: '!', rotationInterval: Duration.hours(1) })).toThrow(/^Default\/T: invalid props:\n- tokenName .*\n- rotationInterval/);
   });
 });
 
@@ -192,13 +192,13 @@ describe('ScopedToken secret names: what would collide at deploy is refused at s
     const stack = new Stack(new App(), 'Orders');
     new ScopedToken(stack, 'First', { tokenName: 'orders-write' });
     expect(() => new ScopedToken(stack, 'Second', { tokenName: 'orders-write' }))
-      .toThrow(/secretName "hardened-webhooks\/Orders\/orders-write" of Orders\/Second is already used by Orders\/First .*unique per account and Region/);
+      .toThrow(/^Orders\/Second: invalid props:\n- secretName "hardened-webhooks\/Orders\/orders-write" is already used by Orders\/First .*unique per account and Region/);
   });
 
   test('an explicit secretName equal to another token\'s in the same stack is refused', () => {
     const stack = new Stack(new App(), 'Orders');
     new ScopedToken(stack, 'First', { tokenName: 'a', secretName: 'shared/name' });
-    expect(() => new ScopedToken(stack, 'Second', { tokenName: 'b', secretName: 'shared/name' })).toThrow(/secretName "shared\/name" of Orders\/Second is already used by Orders\/First/);
+    expect(() => new ScopedToken(stack, 'Second', { tokenName: 'b', secretName: 'shared/name' })).toThrow(/^Orders\/Second: invalid props:\n- secretName "shared\/name" is already used by Orders\/First/);
   });
 
   test('two stacks bound to one account and Region cannot both use a secret name; other Regions, other apps and environment-agnostic stacks can', () => {

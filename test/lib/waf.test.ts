@@ -1,8 +1,8 @@
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { App, Duration, Size, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import { HardenedWebhookEndpoint, HardenedWebhooksErrors, WebhookProvider } from '../../lib';
-import { CORE_RULE_SET_BODY_RULES, KNOWN_BAD_INPUTS_BODY_RULES, WebhookWafRule, WebhookWaf, type WebhookWafOptions } from '../../lib/waf';
+import { CORE_RULE_SET_BODY_RULES, decimalGreaterThan, KNOWN_BAD_INPUTS_BODY_RULES, WebhookWafRule, WebhookWaf, type WebhookWafOptions } from '../../lib/waf';
 
 /** A plain REST API with one POST method, and the web ACL in front of its stage. */
 function wafStack(options: WebhookWafOptions = {}) {
@@ -161,6 +161,7 @@ describe('WebhookWaf: validation', () => {
       'rateLimit must be between 10 and 2000000000; got 5',
       'rateLimitWindow must be 1, 2, 5 or 10 minutes; got 30 s',
     ]);
+    expect((thrown as Error).message).toMatch(/^WafStack\/Waf: invalid props:\n/);
     expect(HardenedWebhooksErrors.isValidationError(new Error('invalid props'))).toBe(false);
     expect(HardenedWebhooksErrors.isValidationError(undefined)).toBe(false);
     expect(HardenedWebhooksErrors.problemsOf(new Error('x'))).toEqual([]);
@@ -178,7 +179,7 @@ describe('HardenedWebhookEndpoint: waf', () => {
   test('the endpoint lists its waf options\' problems as waf.*, with its other problems, at once', () => {
     const stack = new Stack(new App(), 'EndpointWafInvalid');
     expect(() => new HardenedWebhookEndpoint(stack, 'Hooks', { provider: WebhookProvider.stripe(), path: '/leading', waf: { rateLimit: 1, rateLimitWindow: Duration.minutes(3) } }))
-      .toThrow(/^HardenedWebhookEndpoint: invalid props:\n- path must be [^\n]*\n- waf\.rateLimit must be between 10 and 2000000000; got 1\n- waf\.rateLimitWindow must be 1, 2, 5 or 10 minutes; got 180 s$/);
+      .toThrow(/^EndpointWafInvalid\/Hooks: invalid props:\n- path must be [^\n]*\n- waf\.rateLimit must be between 10 and 2000000000; got 1\n- waf\.rateLimitWindow must be 1, 2, 5 or 10 minutes; got 180 s$/);
   });
 
   test('no web ACL unless asked for', () => {
@@ -194,5 +195,118 @@ describe('HardenedWebhookEndpoint: waf', () => {
     expect(JSON.stringify(Object.values(t.findResources('AWS::WAFv2::WebACLAssociation'))[0].Properties.ResourceArn)).toMatch(/HooksApiDeploymentStageprod/);
     expect(rules(t).find((rule) => rule.Name === WebhookWafRule.RATE_LIMIT)?.Statement.RateBasedStatement.Limit).toBe(1200);
     expect(managedGroups(t)).not.toContain('AWSManagedRulesCommonRuleSet');
+  });
+});
+
+describe('WebhookWaf: a Content-Length over maxBodySize is answered 413 before API Gateway fails it with a 5xx', () => {
+  /** Deterministic pseudo-random integers (mulberry32), so a failure can be reproduced. */
+  function random(seed: number): (below: number) => number {
+    let state = seed >>> 0;
+    return (below) => {
+      state = (state + 0x6d2b79f5) >>> 0;
+      let t = state;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * below);
+    };
+  }
+
+  /** Numbers on every boundary that matters for `limit`, then random ones around and far from it. */
+  function candidates(limit: number, next: (below: number) => number): number[] {
+    const digits = String(limit).length;
+    const values = [0, 1, 9, 10, limit - 1, limit, limit + 1, limit + 9, limit + 10, limit * 10, 10 ** (digits - 1), 10 ** digits - 1, 10 ** digits, 10 ** (digits + 1)];
+    // The limit with one digit raised or lowered: the equal-prefix alternatives.
+    for (let i = 0; i < digits; i++) {
+      const place = 10 ** (digits - i - 1);
+      values.push(limit + place, limit - place);
+    }
+    for (let i = 0; i < 40; i++) values.push(limit - 1000 + next(2001), next(limit * 2 + 2), next(10 ** Math.min(15, digits + 2)));
+    return values.filter((value) => Number.isSafeInteger(value) && value >= 0);
+  }
+
+  test('decimalGreaterThan matches exactly the numbers above the limit, with or without leading zeros', () => {
+    const next = random(20240607);
+    const limits = [0, 1, 7, 8, 9, 10, 19, 89, 99, 100, 101, 999, 1000, 163840, 262144, 4669440, 10485760, 99999999, 1234567890];
+    for (let i = 0; i < 150; i++) limits.push(next(10 ** (1 + next(12))));
+    let checked = 0;
+    for (const limit of limits) {
+      const regex = new RegExp(decimalGreaterThan(limit));
+      for (const value of candidates(limit, next)) {
+        for (const text of [String(value), `0${value}`, `000${value}`]) {
+          expect({ limit, text, matches: regex.test(text) }).toEqual({ limit, text, matches: value > limit });
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(limits.length * 100);
+  });
+
+  test('nothing but ASCII digits matches: no sign, space, fraction, exponent, hex, list or other scripts\' digits', () => {
+    const regex = new RegExp(decimalGreaterThan(262144));
+    const above = '262145';
+    expect(regex.test(above)).toBe(true);
+    for (const text of ['', '0', '00', ` ${above}`, `${above} `, `+${above}`, `-${above}`, `${above}.0`, '1e9', '0x100000', `${above},${above}`, '٣٠٠٠٠٠٠', '３００００００', `${above}\n`]) {
+      expect({ text, matches: regex.test(text) }).toEqual({ text, matches: false });
+    }
+  });
+
+  test('the expression uses [0-9], never \\d, and stays within WAF\'s 512 characters up to the largest safe integer', () => {
+    for (const limit of [0, 4669440, 10485760, Number.MAX_SAFE_INTEGER]) {
+      const source = decimalGreaterThan(limit);
+      expect(source).not.toContain('\\d');
+      expect(source).toMatch(/^\^0\*\(.*\)\$$/);
+      expect(source.length).toBeLessThanOrEqual(512);
+    }
+    expect(() => decimalGreaterThan(-1)).toThrow(RangeError);
+    expect(() => decimalGreaterThan(1.5)).toThrow(RangeError);
+  });
+
+  function endpointRules(maxBodySize?: Size) {
+    const stack = new Stack(new App(), 'BodyLimit', { env: { account: '123456789012', region: 'eu-west-1' } });
+    new HardenedWebhookEndpoint(stack, 'Hooks', { provider: WebhookProvider.stripe(), waf: {}, maxBodySize });
+    const t = Template.fromStack(stack);
+    const [acl] = Object.values(t.findResources('AWS::WAFv2::WebACL'));
+    return { t, rules: rules(t), customResponseBodies: acl.Properties.CustomResponseBodies };
+  }
+
+  test('the endpoint\'s web ACL blocks a content-length above its maxBodySize (256 KiB by default) with 413 and the verifier\'s JSON error', () => {
+    const { rules: all, customResponseBodies } = endpointRules();
+    const rule = all.find((r) => r.Name === WebhookWafRule.BODY_TOO_LARGE) as Rule;
+    expect(rule).toMatchObject({
+      Statement: {
+        RegexMatchStatement: {
+          RegexString: decimalGreaterThan(262144),
+          FieldToMatch: { SingleHeader: { Name: 'content-length' } },
+          TextTransformations: [{ Priority: 0, Type: 'NONE' }],
+        },
+      },
+      Action: { Block: { CustomResponse: { ResponseCode: 413, CustomResponseBodyKey: 'body-too-large' } } },
+    });
+    // A header, never the body, is inspected.
+    expect(JSON.stringify(rule)).not.toMatch(/SizeConstraintStatement|"Body"|JsonBody/);
+    expect(Object.keys(customResponseBodies)).toEqual(['body-too-large']);
+    expect(customResponseBodies['body-too-large'].ContentType).toBe('APPLICATION_JSON');
+    expect(JSON.parse(customResponseBodies['body-too-large'].Content)).toEqual({ error: 'body_too_large', message: 'the body is larger than the limit of 262144 bytes' });
+    expect(new Set(all.map((r) => r.Priority)).size).toBe(all.length);
+  });
+
+  test('the limit follows maxBodySize, up to its ceiling', () => {
+    const { rules: all, customResponseBodies } = endpointRules(HardenedWebhookEndpoint.MAX_BODY_SIZE);
+    const rule = all.find((r) => r.Name === WebhookWafRule.BODY_TOO_LARGE) as Rule;
+    expect(rule.Statement.RegexMatchStatement.RegexString).toBe(decimalGreaterThan(4669440));
+    expect(customResponseBodies['body-too-large'].Content).toContain('4669440');
+  });
+
+  test('API Gateway\'s own 413 for bodies over its 10 MB limit stays', () => {
+    endpointRules().t.hasResourceProperties('AWS::ApiGateway::GatewayResponse', { ResponseType: 'REQUEST_TOO_LARGE', StatusCode: '413' });
+  });
+
+  test('a WebhookWaf without maxBodySize has no size rule and no custom body; maxBodySize is refused outside 1 byte – 10 MiB', () => {
+    const { t } = wafStack();
+    expect(rules(t).map((rule) => rule.Name)).not.toContain(WebhookWafRule.BODY_TOO_LARGE);
+    expect(Object.values(t.findResources('AWS::WAFv2::WebACL'))[0].Properties.CustomResponseBodies).toBeUndefined();
+    expect(() => wafStack({ maxBodySize: Size.bytes(0) } as WebhookWafOptions)).toThrow(/maxBodySize must be between 1 bytes and 10485760 bytes; got 0 bytes/);
+    expect(() => wafStack({ maxBodySize: Size.bytes(10485761) } as WebhookWafOptions)).toThrow(/maxBodySize must be between 1 bytes and 10485760 bytes; got 10485761 bytes/);
+    expect(rules(wafStack({ maxBodySize: Size.kibibytes(1) } as WebhookWafOptions).t).find((rule) => rule.Name === WebhookWafRule.BODY_TOO_LARGE)?.Statement.RegexMatchStatement.RegexString).toBe(decimalGreaterThan(1024));
   });
 });

@@ -48,7 +48,7 @@ function run(command: string, args: readonly string[], cwd: string, env: Record<
     return execFileSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false', ...env } });
   } catch (error) {
     const failed = error as { stdout?: string; stderr?: string; message: string };
-    throw new Error(`${command} ${args.join(' ')} failed in ${cwd}:\n${failed.stdout ?? ''}\n${failed.stderr ?? ''}`.slice(0, 8000));
+    throw new Error(`${command} ${args.join(' ')} failed in ${cwd}:\n${failed.stdout ?? ''}\n${failed.stderr ?? ''}`.slice(0, 8000), { cause: error });
   }
 }
 
@@ -293,7 +293,7 @@ describe('the packages as a user installs them, and the README as a user copies 
         tokens: ['orders-write'],
         requiredHeaders: ['Stripe-Signature'],
         blockedMetric: { name: 'BlockedRequests', rule: 'RateLimitPerIp' },
-        refused: expect.stringMatching(/addProcessor: invalid props:\n- name must be .*; got "not a name"/),
+        refused: expect.stringMatching(/PythonWebhooks\/Stripe\/not a name: invalid props:\n- name must be .*; got "not a name"/),
       });
       const resources = templateResources(cdkOut);
       const ofType = (type: string) => resources.filter((resource) => resource.Type === type);

@@ -263,7 +263,7 @@ describe('Twilio: re-splits of one signed string are one event; 0.1 claims are h
 
 describe('Shopify: the unsigned topic, under both policies', () => {
   let effects: EffectsTable;
-  const body = JSON.stringify({ id: 820982911946154508, financial_status: 'pending', total_price: '10.00' });
+  const body = JSON.stringify({ id: 820982911946154500, financial_status: 'pending', total_price: '10.00' });
   const deliver = (harness: Harness, topic: string, eventId: string) => harness.post({
     body,
     headers: {

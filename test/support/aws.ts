@@ -1,4 +1,5 @@
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { TABLE } from '../../lambda/shared/contract';
@@ -15,6 +16,15 @@ const common = () => ({ endpoint: motoEndpoint(), region: 'us-east-1', credentia
 export const dynamoDb = () => new DynamoDBClient(common());
 export const sqs = () => new SQSClient(common());
 export const secretsManager = () => new SecretsManagerClient(common());
+/** Path-style: moto on loopback has no DNS for virtual-hosted bucket names. */
+export const s3 = () => new S3Client({ ...common(), forcePathStyle: true });
+
+/** Creates a bucket no other test uses and returns its name (lower case, as S3 requires). */
+export async function createBucket(client: S3Client, prefix: string): Promise<string> {
+  const bucket = uniqueName(prefix).toLowerCase().slice(0, 63);
+  await client.send(new CreateBucketCommand({ Bucket: bucket }));
+  return bucket;
+}
 
 /** A name no other test uses, so suites can share one emulator. */
 export function uniqueName(prefix: string): string {

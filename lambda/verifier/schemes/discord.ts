@@ -1,8 +1,9 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { ERROR_CODES } from '../../shared/contract';
-import { anyKeyVerifies, cachedKeyParser, decodeHex, isRejection, reject, verifySecondsTimestamp } from '../crypto';
+import { anyKeyVerifies, cachedKeyParser, decodeHex } from '../crypto';
+import { isRejection, reject, type HandshakeReply, type SignatureScheme } from './types';
+import { verifySecondsTimestamp } from '../timestamps';
 import { missingEventId, parseJsonBody, readPath, readString } from '../payload';
-import type { HandshakeReply, SignatureScheme } from './types';
 
 const SIGNATURE_HEADER = 'X-Signature-Ed25519';
 const TIMESTAMP_HEADER = 'X-Signature-Timestamp';

@@ -1,7 +1,7 @@
 import { ERROR_CODES } from '../../shared/contract';
-import { anyMatches, decodeHex, hmac, isRejection, reject, SignedContent, type HmacAlgorithm } from '../crypto';
+import { anyMatches, decodeHex, hmac, SignedContent, type HmacAlgorithm } from '../crypto';
+import { isRejection, reject, type SignatureScheme } from './types';
 import { parseForm, parseJsonBody, readString } from '../payload';
-import type { SignatureScheme } from './types';
 
 const SHA256_HEADER = 'X-Hub-Signature-256';
 const SHA1_HEADER = 'X-Hub-Signature';

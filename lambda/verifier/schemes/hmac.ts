@@ -1,9 +1,8 @@
 import { ERROR_CODES } from '../../shared/contract';
-import {
-  anyMatches, checkWindow, decodeBase64Loose, decodeHex, hmac, isRejection, parseEpoch, reject, SignedContent, type HmacAlgorithm,
-} from '../crypto';
+import { anyMatches, decodeBase64Loose, decodeHex, hmac, SignedContent, type HmacAlgorithm } from '../crypto';
+import { checkWindow, parseEpoch } from '../timestamps';
+import { isRejection, reject, type InboundRequest, type SignatureScheme, type Verdict } from './types';
 import { parseJsonBody, readString } from '../payload';
-import type { InboundRequest, SignatureScheme, Verdict } from './types';
 
 /** Where a value comes from: a request header or a field of the JSON body. */
 export type FieldSource = { readonly header: string } | { readonly jsonPath: string };

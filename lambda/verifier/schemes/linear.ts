@@ -1,7 +1,8 @@
 import { ERROR_CODES } from '../../shared/contract';
-import { anyMatches, checkWindow, decodeHex, hmac, isRejection, reject, SignedContent } from '../crypto';
+import { anyMatches, decodeHex, hmac, SignedContent } from '../crypto';
+import { checkWindow } from '../timestamps';
+import { isRejection, reject, type SignatureScheme } from './types';
 import { missingEventId, parseJsonBody, readPath, readString } from '../payload';
-import type { SignatureScheme } from './types';
 
 const HEADER = 'Linear-Signature';
 const DELIVERY_HEADER = 'Linear-Delivery';

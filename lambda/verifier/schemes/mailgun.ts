@@ -1,7 +1,8 @@
 import { ERROR_CODES } from '../../shared/contract';
-import { anyMatches, decodeHex, hmac, isRejection, reject, SignedContent, verifySecondsTimestamp } from '../crypto';
+import { anyMatches, decodeHex, hmac, SignedContent } from '../crypto';
+import { isRejection, reject, type SignatureScheme } from './types';
+import { verifySecondsTimestamp } from '../timestamps';
 import { missingEventId, parseJsonBody, readPath, readString } from '../payload';
-import type { SignatureScheme } from './types';
 
 /** Options for Mailgun; none yet (the secret is the account's HTTP webhook signing key, used as UTF-8). */
 export type MailgunOptions = Record<string, never>;

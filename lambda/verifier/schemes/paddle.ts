@@ -1,7 +1,9 @@
 import { ERROR_CODES } from '../../shared/contract';
-import { anyMatches, hmac, isRejection, parseTimestampedDigests, reject, verifySecondsTimestamp } from '../crypto';
+import { anyMatches, hmac } from '../crypto';
+import { isRejection, reject, type SignatureScheme } from './types';
+import { parseTimestampedDigests } from '../signature-headers';
+import { verifySecondsTimestamp } from '../timestamps';
 import { jsonEvent } from '../payload';
-import type { SignatureScheme } from './types';
 
 const HEADER = 'Paddle-Signature';
 

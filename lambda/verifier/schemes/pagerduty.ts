@@ -1,7 +1,7 @@
 import { ERROR_CODES } from '../../shared/contract';
-import { anyMatches, decodeHex, hmac, reject } from '../crypto';
+import { anyMatches, decodeHex, hmac } from '../crypto';
+import { reject, type SignatureScheme } from './types';
 import { jsonEvent } from '../payload';
-import type { SignatureScheme } from './types';
 
 const HEADER = 'X-PagerDuty-Signature';
 

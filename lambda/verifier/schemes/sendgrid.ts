@@ -1,8 +1,9 @@
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import { ERROR_CODES } from '../../shared/contract';
-import { anyKeyVerifies, cachedKeyParser, decodeBase64, isRejection, reject, verifySecondsTimestamp } from '../crypto';
+import { anyKeyVerifies, cachedKeyParser, decodeBase64 } from '../crypto';
+import { isRejection, reject, type SignatureScheme } from './types';
+import { verifySecondsTimestamp } from '../timestamps';
 import { missingEventId, parseJsonBody, readString } from '../payload';
-import type { SignatureScheme } from './types';
 
 const SIGNATURE_HEADER = 'X-Twilio-Email-Event-Webhook-Signature';
 const TIMESTAMP_HEADER = 'X-Twilio-Email-Event-Webhook-Timestamp';

@@ -1,7 +1,7 @@
 import { ERROR_CODES } from '../../shared/contract';
-import { anyMatches, decodeBase64, hmac, isRejection, reject, SignedContent } from '../crypto';
+import { anyMatches, decodeBase64, hmac, SignedContent } from '../crypto';
+import { isRejection, reject, type InboundRequest, type SignatureScheme } from './types';
 import { parseJsonBody } from '../payload';
-import type { InboundRequest, SignatureScheme } from './types';
 
 /** The header names of one Shopify delivery style. */
 interface HeaderNames {

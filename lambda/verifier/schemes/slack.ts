@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { ERROR_CODES } from '../../shared/contract';
-import { isRejection, reject, verifyV0Signature } from '../crypto';
+import { isRejection, reject, type SignatureScheme, type Verdict } from './types';
+import { verifyV0Signature } from '../signature-headers';
 import { decodeUtf8, missingEventId, parseForm, parseJsonBody, readString } from '../payload';
-import type { SignatureScheme, Verdict } from './types';
 
 const SIGNATURE_HEADER = 'X-Slack-Signature';
 const TIMESTAMP_HEADER = 'X-Slack-Request-Timestamp';

@@ -1,7 +1,7 @@
 import { ERROR_CODES } from '../../shared/contract';
-import { anyMatches, decodeBase64, hmac, reject } from '../crypto';
+import { anyMatches, decodeBase64, hmac } from '../crypto';
+import { reject, type SignatureScheme } from './types';
 import { jsonEvent } from '../payload';
-import type { SignatureScheme } from './types';
 
 const HEADER = 'x-square-hmacsha256-signature';
 

@@ -1,8 +1,9 @@
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import { ERROR_CODES } from '../../shared/contract';
-import { anyMatches, cachedKeyParser, decodeBase64, hmac, isRejection, reject, verifySecondsTimestamp } from '../crypto';
+import { anyMatches, cachedKeyParser, decodeBase64, hmac } from '../crypto';
+import { isRejection, reject, type InboundRequest, type SignatureScheme, type Verdict, type VerificationContext } from './types';
+import { verifySecondsTimestamp } from '../timestamps';
 import { parseJsonBody, readString } from '../payload';
-import type { InboundRequest, SignatureScheme, Verdict, VerificationContext } from './types';
 
 /** Which header family carries the signature: the spec's `webhook-*`, Svix's branded `svix-*`, or either. */
 export type StandardWebhooksHeaderPrefix = 'webhook' | 'svix' | 'either';

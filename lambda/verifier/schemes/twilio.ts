@@ -1,9 +1,9 @@
 import { hash } from 'node:crypto';
 import { ERROR_CODES } from '../../shared/contract';
-import { anyMatches, constantTimeEqual, decodeBase64, decodeHex, hmac, isRejection, reject, SignedContent, type HmacAlgorithm } from '../crypto';
+import { anyMatches, constantTimeEqual, decodeBase64, decodeHex, hmac, SignedContent, type HmacAlgorithm } from '../crypto';
+import { isRejection, reject, type SignatureScheme } from './types';
 import { decodeForm, parseJsonBody, readString, setOwnProperty, type DecodedForm, type FormField } from '../payload';
 import { legacyIdText, parameterEnd, signedString, signingOrder } from './twilio-params';
-import type { SignatureScheme } from './types';
 
 const SIGNATURE_HEADER = 'X-Twilio-Signature';
 const SETTINGS_HEADER = 'X-Twilio-Webhooks-Signature-Settings';
@@ -89,13 +89,20 @@ export const twilioScheme: SignatureScheme<TwilioOptions> = {
     const payload = parsed.value;
     const token = options.eventIdSource === 'idempotency-token' ? request.header(IDEMPOTENCY_HEADER) || undefined : undefined;
     const signedContent = SignedContent.of(...signedParts(signedUrl));
+    let legacyIds: readonly string[] | undefined;
     return {
       ok: true,
       event: {
         id: token ?? `twilio:${signedContent.key}`,
         signedContent,
         // Version 0.1 named the event by a digest of the parsed parameters: its claims are honoured.
-        legacyIds: token === undefined ? [legacyId(url.json, form, signedFields, payload)] : undefined,
+        // Built when read, because only a new claim reads it: the digest costs a body-sized buffer
+        // and a SHA-256, which a duplicate or a rejected request should not pay.
+        get legacyIds(): readonly string[] | undefined {
+          if (token !== undefined) return undefined;
+          legacyIds ??= [legacyId(url.json, form, signedFields, payload)];
+          return legacyIds;
+        },
         type: eventType(payload),
         payload,
         groupKey: readString(payload, 'ConversationSid') ?? readString(payload, 'CallSid') ?? readString(payload, 'MessageSid'),

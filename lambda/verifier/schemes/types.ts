@@ -78,7 +78,18 @@ export interface HandshakeReply {
 
 export type Verdict =
   | { readonly ok: true; readonly event: VerifiedEvent; readonly handshake?: HandshakeReply }
-  | { readonly ok: false; readonly status: 400 | 401; readonly code: ErrorCode; readonly detail: string };
+  | Rejection;
+
+/** Why a request is refused: the status and code the verifier answers with, and a detail for the sender. */
+export type Rejection = { readonly ok: false; readonly status: 400 | 401; readonly code: ErrorCode; readonly detail: string };
+
+export function reject(status: 400 | 401, code: ErrorCode, detail: string): Rejection {
+  return { ok: false, status, code, detail };
+}
+
+export function isRejection(value: unknown): value is Rejection {
+  return typeof value === 'object' && value !== null && (value as { ok?: unknown }).ok === false;
+}
 
 /**
  * A provider's signing scheme. One file per provider implements it; the registry in `./index.ts`

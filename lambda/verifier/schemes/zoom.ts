@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { ERROR_CODES } from '../../shared/contract';
-import { hmac, isRejection, reject, verifyV0Signature } from '../crypto';
+import { hmac } from '../crypto';
+import { isRejection, reject, type SignatureScheme } from './types';
+import { verifyV0Signature } from '../signature-headers';
 import { missingEventId, parseJsonBody, readString } from '../payload';
-import type { SignatureScheme } from './types';
 
 const SIGNATURE_HEADER = 'x-zm-signature';
 const TIMESTAMP_HEADER = 'x-zm-request-timestamp';

@@ -3,6 +3,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { UNSET_SECRET_PLACEHOLDER } from '../../../lambda/shared/contract';
 import { CliError } from '../errors';
+import { inParallel } from '../in-parallel';
 import type { Output } from '../output';
 import { buildSignedRequest, generateKeyPair, providerById, type SendOptions, type SignedTestRequest } from '../send';
 
@@ -161,18 +162,6 @@ async function post(request: SignedTestRequest, attempt: number): Promise<Answer
   }
 }
 
-async function inParallel<T, R>(items: readonly T[], concurrency: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
-  return results;
-}
 
 /** A handshake is only done when the endpoint answered what the provider checks for. */
 function withHandshakeCheck(request: SignedTestRequest, answer: Answer): Answer {

@@ -123,7 +123,8 @@ async function existingStacks(cfn: CloudFormationApi): Promise<string[] | undefi
   return [...new Set(names)].sort();
 }
 
-async function listResources(cfn: CloudFormationApi, stackName: string): Promise<StackResourceSummary[]> {
+/** Every resource of a deployed stack, page by page. */
+export async function listResources(cfn: CloudFormationApi, stackName: string): Promise<StackResourceSummary[]> {
   const resources: StackResourceSummary[] = [];
   let token: string | undefined;
   try {
@@ -139,7 +140,7 @@ async function listResources(cfn: CloudFormationApi, stackName: string): Promise
 }
 
 /** The deployed template. CDK writes JSON; a YAML template was not written by the construct. */
-async function readTemplate(cfn: CloudFormationApi, stackName: string): Promise<StackTemplate> {
+export async function readTemplate(cfn: CloudFormationApi, stackName: string): Promise<StackTemplate> {
   let body: string | undefined;
   try {
     body = (await cfn.getTemplate({ StackName: stackName })).TemplateBody;

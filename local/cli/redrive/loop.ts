@@ -106,7 +106,7 @@ export async function redriveLoop(sqs: SqsApi, source: string, destination: stri
     counts: { 'moved': 0, 'failed': 0, 'held': 0, 'not-deleted': 0 },
   };
   let stopped: LoopOutcome['stopped'];
-  let unreleased = 0;
+  let unreleased: number;
   try {
     stopped = await drain(run);
   } finally {

@@ -55,8 +55,8 @@ export interface DlqInspection {
 export async function inspectDlq(sqs: SqsApi, dlqUrl: string, options: InspectOptions = {}): Promise<DlqInspection> {
   const queue = await readQueue(sqs, dlqUrl);
   const held = new Map<string, Message>();
-  let drained = false;
-  let notRestored = 0;
+  let drained: boolean;
+  let notRestored: number;
   try {
     drained = await listInto(sqs, dlqUrl, held, options);
   } finally {

@@ -124,7 +124,7 @@ const REF_PLACEHOLDER = /^\{\{ref:([A-Za-z0-9]+)\}\}$/;
  * `Fn::Join` of JSON text and tokens (the queue URLs, table name, secret ARN), all inside JSON
  * strings; replacing each token by a plain string yields JSON that parses.
  */
-function verifierConfigOf(resource: TemplateResource): VerifierConfig | undefined {
+export function verifierConfigOf(resource: TemplateResource): VerifierConfig | undefined {
   const environment = resource.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined;
   const raw = environment?.Variables?.[ENV.VERIFIER_CONFIG];
   const text = raw === undefined ? undefined : flatten(raw);

@@ -30,7 +30,7 @@ import { ed25519PublicHex, newEd25519Key, newP256Key, p256PublicBase64, privateP
 import { randomSource } from './support/random';
 import type { SendInput, SignedTestRequest, TestKeyPair } from './types';
 
-export type { ExpectedReply, FieldLocation, SendInput, SendOptions, SignedTestRequest, TestKeyPair } from './types';
+export type { SendInput, SendOptions, SignedTestRequest, TestKeyPair } from './types';
 export type { ProviderSender } from './provider';
 export { SendInputError } from './support/errors';
 

@@ -14,7 +14,7 @@ import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import { buildApp } from '../../../bin/example-app';
 import { EventField, HardenedWebhookEndpoint, WebhookProvider, type HardenedWebhookEndpointProps } from '../../../lib';
-import { handlerAsset } from '../../../lib/assets';
+import { handlerAsset } from '../../../lib/private/assets';
 
 export interface Configuration {
   /** File-name-safe name; the template is written as `<name>.template.json`. */

@@ -4,7 +4,7 @@
  * signature is computed over them at test time, so the verifier gets past the signature check and
  * the case exercises what comes after it.
  */
-import { createHash, createHmac, sign as signData, type KeyObject } from 'node:crypto';
+import { createHmac, sign as signData, type KeyObject } from 'node:crypto';
 import { fixedKey, type KeyMaterial } from './signers';
 
 export interface RawSignInput {
@@ -72,6 +72,3 @@ export function corpusKey(scheme: string, which: 'configured' | 'other' = 'confi
   return fixedKey(scheme, which === 'configured' ? `corpus-secret-${scheme}` : `another-secret-${scheme}`);
 }
 
-export function sha256Hex(data: string | Buffer): string {
-  return createHash('sha256').update(data).digest('hex');
-}

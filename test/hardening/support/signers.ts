@@ -451,7 +451,7 @@ const shopify: SchemeSigner = {
   signedHeaders: (_o, request) => Object.keys(request.headers).filter((name) => /hmac-sha256$/i.test(name)),
   sign(seed, key, _at, o, how = {}) {
     const style = o.headerStyle === 'shopify' || (o.headerStyle === 'any' && (how.variant ?? 0) % 2 === 1) ? '' : 'X-';
-    const body = json({ id: 820982911946154508, note: seed.type, ...seed.extra }, seed.pretty);
+    const body = json({ id: 820982911946154500, note: seed.type, ...seed.extra }, seed.pretty);
     const id = headerSafe(seed.id);
     return {
       body: Buffer.from(body),

@@ -120,7 +120,7 @@ function jsonFieldEdits(body: Buffer, spoof: (offset: number) => string): [strin
 /** Re-splits of a form body that keep the concatenation of names and values (what Twilio signs). */
 export function formResplits(body: Buffer): [string, Buffer][] {
   const text = body.toString('utf8');
-  if (!/^[^{\[\s][^=&]*=/.test(text) || !Buffer.from(text, 'utf8').equals(body)) return [];
+  if (!/^[^{[\s][^=&]*=/.test(text) || !Buffer.from(text, 'utf8').equals(body)) return [];
   const pairs = [...new URLSearchParams(text)];
   if (pairs.length === 0) return [];
   const encode = (list: [string, string][]) => Buffer.from(list.map(([name, value]) => `${encodeURIComponent(name)}=${encodeURIComponent(value)}`).join('&'));

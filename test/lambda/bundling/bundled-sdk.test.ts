@@ -5,10 +5,11 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { CreateSecretCommand, GetSecretValueCommand, PutSecretValueCommand, RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { UNISSUED_TOKEN_PLACEHOLDER } from '../../../lambda/shared/contract';
 import { parseTokenValue } from '../../../lambda/shared/token-value';
-import { motoEndpoint, secretsManager, uniqueName } from '../../support/aws';
+import { createBucket, motoEndpoint, s3, secretsManager, uniqueName } from '../../support/aws';
 
 /**
  * The shipped handler bundles (assets/, `npm run build`) on the wire: each loaded by `require` in a
@@ -92,6 +93,8 @@ describe('the verifier bundle on the wire', () => {
     const items = new Map<string, Record<string, unknown>>();
     let throttled = false;
     return (request: Received) => {
+      // S3's REST protocol: a PutObject, answered as S3 answers it
+      if (request.method === 'PUT') return { headers: { etag: `"${createHash('md5').update(request.body, 'latin1').digest('hex')}"` }, body: '' };
       const target = String(request.headers['x-amz-target']);
       const input = JSON.parse(request.body) as Record<string, any>;
       const json = (body: unknown, status = 200) => ({ status, headers: { 'content-type': 'application/x-amz-json-1.0' }, body: JSON.stringify(body) });
@@ -122,14 +125,22 @@ describe('the verifier bundle on the wire', () => {
     };
   }
 
-  /** A signed Stripe delivery, sent to the verifier bundle twice (as a sender's retry); returns the responses, the requests the bundle sent and whether it loaded `fs/promises`. */
-  async function deliverTwice(env: Record<string, string>): Promise<{ responses: Array<[number, string]>; received: Received[]; fsPromisesLoaded: boolean }> {
+  /**
+   * A signed Stripe delivery, sent to the verifier bundle twice (as a sender's retry); returns the
+   * responses, the requests the bundle sent, whether it loaded `fs/promises`, and whether it loaded
+   * its lazy S3 module (assets/verifier/s3.js). `body` and `config` change the delivery and the
+   * verifier's configuration.
+   */
+  async function deliverTwice(env: Record<string, string>, options: { body?: string; config?: Record<string, unknown> } = {}): Promise<{ responses: Array<[number, string]>; received: Received[]; fsPromisesLoaded: boolean; s3Loaded: boolean }> {
     const aws = await fakeEndpoint(awsLike());
     try {
-      const body = JSON.stringify({ id: 'evt_bundled_1', type: 'payment_intent.succeeded', data: {} });
+      const body = options.body ?? JSON.stringify({ id: 'evt_bundled_1', type: 'payment_intent.succeeded', data: {} });
       const t = Math.floor(Date.now() / 1000);
       const signature = createHmac('sha256', SIGNING_SECRET).update(`${t}.${body}`).digest('hex');
       const event = { httpMethod: 'POST', path: '/', headers: { 'Stripe-Signature': `t=${t},v1=${signature}`, 'content-type': 'application/json' }, multiValueHeaders: {}, body, isBase64Encoded: false, requestContext: { requestId: 'r1' } };
+      // In a file, not the script: a large body would not fit on the command line
+      const eventFile = path.join(home, `event-${randomUUID()}.json`);
+      writeFileSync(eventFile, JSON.stringify(event));
       const out = await runBundle('verifier', {
         AWS_ENDPOINT_URL: aws.url,
         HOME: home,
@@ -137,10 +148,12 @@ describe('the verifier bundle on the wire', () => {
           endpointName: 'Bundled/Endpoint', provider: { scheme: 'stripe', options: {} }, signingSecretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:signing-AbCdEf',
           secretCacheTtlSeconds: 60, toleranceSeconds: 300, maxBodyBytes: 262144, tableName: 'claims', retentionSeconds: 604800,
           processors: [{ name: 'fulfilment', queueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/fulfilment.fifo', eventTypes: ['payment_intent.*'] }],
+          ...options.config,
         }),
         ...env,
-      }, `const event = ${JSON.stringify(event)}; const first = await handler(event, {}); const retry = await handler(event, {});
-return { responses: [first, retry].map((r) => [r.statusCode, JSON.parse(r.body).status]), fsPromisesLoaded: process.moduleLoadList.includes('NativeModule fs/promises') };`) as { responses: Array<[number, string]>; fsPromisesLoaded: boolean };
+      }, `const event = JSON.parse(require('node:fs').readFileSync(${JSON.stringify(eventFile)}, 'utf8')); const first = await handler(event, {}); const retry = await handler(event, {});
+return { responses: [first, retry].map((r) => [r.statusCode, JSON.parse(r.body).status]), fsPromisesLoaded: process.moduleLoadList.includes('NativeModule fs/promises'),
+  s3Loaded: Object.keys(require.cache).some((file) => file.endsWith(${JSON.stringify(path.join('assets', 'verifier', 's3.js'))})) };`) as { responses: Array<[number, string]>; fsPromisesLoaded: boolean; s3Loaded: boolean };
       return { ...out, received: aws.received };
     } finally {
       aws.server.close();
@@ -221,6 +234,103 @@ return { responses: [first, retry].map((r) => [r.statusCode, JSON.parse(r.body).
       credentials.server.close();
       rmSync(tokenFile, { force: true });
     }
+  });
+
+  describe('its event bucket: the S3 client is a file of its own (assets/verifier/s3.js), loaded on the first write', () => {
+    const BUCKET = 'hw-bundled-events';
+    /** A Stripe event of `size` bytes (JSON padded with letters): above 1 MiB, its message cannot carry it. */
+    const largeBody = (id: string, size: number) => {
+      const head = JSON.stringify({ id, type: 'payment_intent.succeeded', data: {}, pad: '' });
+      return head.replace('"pad":""', `"pad":"${'a'.repeat(size - head.length)}"`);
+    };
+    const large = { maxBodyBytes: 4560 * 1024, eventBucket: BUCKET, archive: { headers: ['stripe-signature'] } };
+    const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+    test('the main bundle carries no S3 client and requires ./s3.js, which does; the folder\'s manifest and licences cover both files', () => {
+      const main = readFileSync(path.join(ROOT, 'assets', 'verifier', 'index.js'), 'utf8');
+      const lazy = readFileSync(path.join(ROOT, 'assets', 'verifier', 's3.js'), 'utf8');
+      expect(main.match(/require\("\.\/s3\.js"\)/g)).toHaveLength(1);
+      for (const marker of ['"@aws-sdk/client-s3"', '"PutObject"', 'x-amz-checksum-', 'ListObjectsV2']) {
+        expect({ marker, inMain: main.includes(marker) }).toEqual({ marker, inMain: false });
+      }
+      for (const marker of ['"@aws-sdk/client-s3"', '"PutObject"', 'x-amz-checksum-']) expect({ marker, inLazy: lazy.includes(marker) }).toEqual({ marker, inLazy: true });
+      // the main bundle stays within its budget (it was 251 KiB before the event bucket)
+      expect(Buffer.byteLength(main)).toBeLessThanOrEqual(450 * 1024);
+      const manifest = JSON.parse(readFileSync(path.join(ROOT, 'assets', 'verifier', 'bundled-packages.json'), 'utf8')) as Record<string, { version: string }>;
+      expect(manifest['@aws-sdk/client-s3']).toEqual({ version: installedVersion('@aws-sdk/client-s3'), license: 'Apache-2.0' });
+      expect(manifest['@aws-sdk/client-sqs']).toEqual({ version: installedVersion('@aws-sdk/client-sqs'), license: 'Apache-2.0' });
+      expect(readFileSync(path.join(ROOT, 'assets', 'verifier', 'THIRD-PARTY-LICENSES.txt'), 'utf8')).toContain(`@aws-sdk/client-s3@${installedVersion('@aws-sdk/client-s3')} (Apache-2.0)`);
+    });
+
+    test('a small body on an endpoint with a bucket (and no archive) never loads s3.js and never calls S3', async () => {
+      const { responses, received, s3Loaded } = await deliverTwice({}, { config: { eventBucket: BUCKET } });
+      expect(responses).toEqual([[200, 'accepted'], [200, 'duplicate']]);
+      expect(received.filter((r) => r.method === 'PUT')).toEqual([]);
+      expect(s3Loaded).toBe(false);
+    });
+
+    test('a large body with an archive: s3.js loads and writes the time entry, the record (If-None-Match) and the body, signed for S3, before the pointer is sent', async () => {
+      const body = largeBody('evt_bundled_large', 1200 * 1024);
+      const { responses, received, s3Loaded } = await deliverTwice({}, { body, config: large });
+      expect(responses).toEqual([[200, 'accepted'], [200, 'duplicate']]);
+      expect(s3Loaded).toBe(true);
+      const digest = sha256('evt_bundled_large');
+      const key = `payloads/fulfilment/${digest}/${sha256(body)}`;
+      // the writes, path-style on a local endpoint, in order, then the message; the retry (a duplicate) writes nothing
+      const calls = received.map((r) => (r.method === 'PUT' ? `PUT ${decodeURIComponent(r.url.split('?')[0])}` : String(r.headers['x-amz-target'])));
+      expect(calls.filter((c) => !c.startsWith('secretsmanager') && !c.startsWith('DynamoDB'))).toEqual([
+        expect.stringMatching(new RegExp(`^PUT /${BUCKET}/archive/by-time/\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d/${digest}$`)),
+        `PUT /${BUCKET}/archive/by-id/${digest}.json`,
+        `PUT /${BUCKET}/${key}`,
+        'AmazonSQS.SendMessage',
+      ]);
+      const [, record, payload] = received.filter((r) => r.method === 'PUT');
+      expect(record.headers['if-none-match']).toBe('*');
+      expect(payload.headers['if-none-match']).toBeUndefined();
+      expect(payload.body).toBe(body);
+      expect(payload.headers['x-amz-checksum-sha256']).toBe(createHash('sha256').update(body).digest('base64'));
+      expect(payload.headers['content-type']).toBe('application/octet-stream');
+      // signed with the environment's credentials, for S3, naming the bundled S3 client and its version
+      expect(signedFor(payload)).toEqual({ accessKey: ACCESS_KEY, region: 'us-east-1', service: 's3' });
+      expect(payload.headers['x-amz-security-token']).toBe('bundled-sdk-test-session');
+      expect(String(payload.headers['user-agent'])).toContain(`api/s3#${installedVersion('@aws-sdk/client-s3')}`);
+      // the record is the event as received, with the archived header
+      expect(JSON.parse(record.body)).toMatchObject({ v: 1, id: 'evt_bundled_large', provider: 'stripe', body, bodyEncoding: 'utf8', headers: { 'stripe-signature': expect.stringMatching(/^t=\d+,v1=[0-9a-f]{64}$/) } });
+      // the message points at the object
+      const send = received.find((r) => r.headers['x-amz-target'] === 'AmazonSQS.SendMessage') as Received;
+      const envelope = JSON.parse((JSON.parse(send.body) as { MessageBody: string }).MessageBody) as { body: string; bodyRef: unknown };
+      expect(envelope).toMatchObject({ body: '', bodyRef: { bucket: BUCKET, key, bytes: Buffer.byteLength(body), sha256: sha256(body) } });
+    });
+
+    test('with container credentials, the S3 client shares the verifier\'s credential cache: one fetch for all four clients', async () => {
+      const credentials = await fakeEndpoint(() => ({
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ AccessKeyId: 'ASIAFROMCONTAINER000', SecretAccessKey: 'container-secret', Token: 'container-session', Expiration: new Date(Date.now() + 3_600_000).toISOString() }),
+      }));
+      try {
+        const { responses, received } = await deliverTwice({
+          AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_SESSION_TOKEN: '', AWS_CONTAINER_CREDENTIALS_FULL_URI: `${credentials.url}/credentials`,
+        }, { body: largeBody('evt_bundled_container', 1100 * 1024), config: large });
+        expect(responses).toEqual([[200, 'accepted'], [200, 'duplicate']]);
+        expect(credentials.received).toHaveLength(1);
+        const puts = received.filter((r) => r.method === 'PUT');
+        expect(puts).toHaveLength(3);
+        for (const put of puts) expect([signedFor(put)?.accessKey, put.headers['x-amz-security-token']]).toEqual(['ASIAFROMCONTAINER000', 'container-session']);
+      } finally {
+        credentials.server.close();
+      }
+    });
+
+    test('against moto: the objects s3.js writes are there, byte for byte', async () => {
+      const client = s3();
+      const bucket = await createBucket(client, 'hw-bundled');
+      const body = largeBody('evt_bundled_moto', 2 * 1024 * 1024);
+      const { responses } = await deliverTwice({ AWS_ENDPOINT_URL_S3: motoEndpoint() }, { body, config: { ...large, eventBucket: bucket } });
+      expect(responses).toEqual([[200, 'accepted'], [200, 'duplicate']]);
+      const read = async (key: string) => Buffer.from(await ((await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
+      expect((await read(`payloads/fulfilment/${sha256('evt_bundled_moto')}/${sha256(body)}`)).toString('utf8')).toBe(body);
+      expect(JSON.parse((await read(`archive/by-id/${sha256('evt_bundled_moto')}.json`)).toString('utf8'))).toMatchObject({ id: 'evt_bundled_moto', body });
+    });
   });
 });
 

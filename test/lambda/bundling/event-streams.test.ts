@@ -11,7 +11,6 @@ type Schema = Parameters<typeof NormalizedSchema.of>[0];
 
 /** The operations of a client package (its exported operation schemas) whose input or output is an event stream. */
 function eventStreamOperations(clientPackage: string): { operations: number; streaming: string[] } {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const exported = require(clientPackage) as Record<string, unknown>;
   const operations = Object.entries(exported).filter(([name, value]) => name.endsWith('$') && Array.isArray(value) && value[0] === 9) as Array<[string, unknown[]]>;
   const streaming = operations

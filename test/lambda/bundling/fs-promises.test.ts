@@ -13,7 +13,6 @@ type Shim = typeof import('../../../lambda/bundling/fs-promises');
 function freshShim(): Shim {
   let shim: Shim | undefined;
   jest.isolateModules(() => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     shim = require('../../../lambda/bundling/fs-promises') as Shim;
   });
   return shim as Shim;

@@ -8,7 +8,6 @@ import LRUCache from '../../../lambda/bundling/lru-cache';
  * then holds. Keys are strings, as the endpoint cache's are (JSON of the credentials and the
  * operation's identifiers).
  */
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const Mnemonist = require('mnemonist/lru-cache') as new (capacity: number) => {
   size: number;
   has(key: string): boolean;

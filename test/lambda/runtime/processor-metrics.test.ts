@@ -1,7 +1,7 @@
 import { type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context, SQSRecord } from 'aws-lambda';
 import { webhookProcessor } from '../../../lambda/runtime';
-import { ENVELOPE_VERSION, TABLE, type WebhookEnvelope } from '../../../lambda/shared/contract';
+import { ENVELOPE_VERSION, type WebhookEnvelope } from '../../../lambda/shared/contract';
 import { createIdempotencyTable, dynamoDb, uniqueName } from '../../support/aws';
 
 /** The processor runtime records Processed and ProcessorFailures (dimension Processor) as EMF on stdout. */

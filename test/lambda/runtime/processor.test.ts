@@ -2,7 +2,7 @@ import { ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { ENV, ENVELOPE_VERSION, KEY_PREFIX, TABLE, type WebhookEnvelope } from '../../../lambda/shared/contract';
 import { webhookProcessor, type WebhookEvent } from '../../../lambda/runtime';
-import { createIdempotencyTable, dynamoDb, uniqueName } from '../../support/aws';
+import { createIdempotencyTable, dynamoDb } from '../../support/aws';
 
 /** The processor runtime against moto: claims, completion markers, lease expiry and FIFO failure order. */
 let client: DynamoDBClient;
@@ -79,7 +79,7 @@ describe('webhookProcessor', () => {
 
   test('the completed marker is kept as long as the construct says (HW_PROCESSOR_RECORD_TTL_SECONDS: its queues\' retention plus a day), not the 7-day default', async () => {
     const saved = process.env[ENV.PROCESSOR_RECORD_TTL_SECONDS];
-    process.env[ENV.PROCESSOR_RECORD_TTL_SECONDS] = String(19 * 86400);
+    process.env[ENV.PROCESSOR_RECORD_TTL_SECONDS] = String(23 * 86400);
     try {
       const run = processor('ttl-from-env', () => undefined);
       await run(batch(record('evt_ttl')), context());
@@ -90,8 +90,8 @@ describe('webhookProcessor', () => {
     const [marker] = await recordsOf('ttl-from-env');
     expect(marker[TABLE.POWERTOOLS_STATUS].S).toBe('COMPLETED');
     const expiresIn = Number(marker[TABLE.TTL_ATTRIBUTE].N) - Date.now() / 1000;
-    expect(expiresIn).toBeGreaterThan(19 * 86400 - 300);
-    expect(expiresIn).toBeLessThanOrEqual(19 * 86400 + 1);  // written a moment ago, in whole seconds
+    expect(expiresIn).toBeGreaterThan(23 * 86400 - 300);
+    expect(expiresIn).toBeLessThanOrEqual(23 * 86400 + 1);  // written a moment ago, in whole seconds
   });
 
   test('each processor keeps its own records: the same event runs once in each', async () => {
@@ -166,8 +166,8 @@ describe('webhookProcessor', () => {
   });
 
   test('a message without an event ID is refused before any claim: nothing is written to the table and nothing is counted', async () => {
-    // Without throwOnNoIdempotencyKey every such message would share one claim (the hash of null)
-    // and reach the handler wrapper, which would count it as a processor failure.
+    // Keyed as it is, every such message would share one claim (the hash of null or of "") and reach
+    // the handler wrapper, which would count it as a processor failure.
     const own = dynamoDb();
     const send = jest.spyOn(own, 'send');
     const counts: string[] = [];

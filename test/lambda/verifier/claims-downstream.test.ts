@@ -123,7 +123,7 @@ describe('ClaimStore reads a conditional failure whatever shape it arrives in (m
     const store = new ClaimStore(client, tableName, 86400, () => NOW);
     // WHEN claims are made twice THEN the second learns the claim's state as from the SDK's own exception
     expect(await store.claim(byId('evt_wrapped'))).toEqual({ kind: 'claimed' });
-    expect(await store.claim(byId('evt_wrapped'))).toEqual({ kind: 'unfinished' });
+    expect(await store.claim(byId('evt_wrapped'))).toEqual({ kind: 'unfinished', claimedAtMs: NOW });
     await store.markEnqueued(byId('evt_wrapped'));
     expect(await store.claim(byId('evt_wrapped'))).toEqual({ kind: 'enqueued' });
     expect(await store.claim(byContent('c-wrapped', 'E1'))).toEqual({ kind: 'claimed' });

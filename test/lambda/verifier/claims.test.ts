@@ -47,7 +47,7 @@ describe.each([
     expect(record?.[TABLE.EVENT_ID]?.S).toBe('evt_a');
     expect(record?.[TABLE.BINDING]).toBeUndefined();
     expect(Number(record?.[TABLE.TTL_ATTRIBUTE]?.N)).toBe(NOW / 1000 + 86400);
-    expect(second).toEqual({ kind: 'unfinished' });
+    expect(second).toEqual({ kind: 'unfinished', claimedAtMs: NOW });
   });
 
   test('after marking, a duplicate learns ENQUEUED from the failed conditional write itself', async () => {
@@ -74,7 +74,7 @@ describe.each([
     expect(await store.claim(byContent('c1', 'E2', undefined, 'B'))).toEqual({ kind: 'conflict', differs: 'type' });
     expect(await store.claim(byContent('c1', 'E1', 't', 'B '))).toEqual({ kind: 'conflict', differs: 'body' });
     expect(await store.claim(byContent('c1', 'E2', 'u', 'B '))).toEqual({ kind: 'conflict', differs: 'body' });
-    expect(await store.claim(owner)).toEqual({ kind: 'unfinished' });
+    expect(await store.claim(owner)).toEqual({ kind: 'unfinished', claimedAtMs: NOW });
     // AND once enqueued, the owner is a duplicate and everything else still a conflict
     await store.markEnqueued(owner);
     expect(await store.claim(owner)).toEqual({ kind: 'enqueued' });
@@ -95,7 +95,7 @@ describe.each([
     expect(stored?.[TABLE.BODY_SHA256]?.S).toBe(digest);
     expect(stored?.[TABLE.BINDING]?.S).toBe(claimBinding(exact, digest));
     // AND the same bytes in another buffer are the same claim, another body under that content a conflict
-    expect(await store.claim({ ...exact, signedContent: SignedContent.of(Buffer.from(raw)), body: Buffer.from(raw) })).toEqual({ kind: 'unfinished' });
+    expect(await store.claim({ ...exact, signedContent: SignedContent.of(Buffer.from(raw)), body: Buffer.from(raw) })).toEqual({ kind: 'unfinished', claimedAtMs: NOW });
     expect(await store.claim({ ...exact, body: body('{}') })).toEqual({ kind: 'conflict', differs: 'body' });
   });
 
@@ -112,8 +112,19 @@ describe.each([
     const owner = byContent('c3', 'E3', 'ping', '{"zen":1}');
     expect(await store.claim(owner, { ignored: true })).toEqual({ kind: 'claimed' });
     expect((await item(owner))?.[TABLE.STATE]?.S).toBe(CLAIM_STATE.IGNORED);
-    expect(await store.claim(owner)).toEqual({ kind: 'unfinished' });
+    expect(await store.claim(owner)).toEqual({ kind: 'unfinished', claimedAtMs: NOW });
     expect(await store.claim(byContent('c3', 'E3', 'issues.closed', '{"zen":1}'))).toEqual({ kind: 'conflict', differs: 'type' });
+  });
+
+  test('a claim made with the request\'s receipt time records it (not the store\'s clock), and a retry learns it; expiry counts from it', async () => {
+    // GIVEN a request received a minute before the store's clock reads
+    const receivedAtMs = NOW - 60_000;
+    expect(await store.claim(byId('evt_received'), { receivedAtMs })).toEqual({ kind: 'claimed' });
+    const stored = await item(byId('evt_received'));
+    expect(stored?.[TABLE.CLAIMED_AT]?.N).toBe(String(receivedAtMs));
+    expect(stored?.[TABLE.TTL_ATTRIBUTE]?.N).toBe(String(receivedAtMs / 1000 + 86400));
+    // WHEN the sender retries later THEN the retry is told the first receipt's time, whatever its own
+    expect(await store.claim(byId('evt_received'), { receivedAtMs: NOW + 300_000 })).toEqual({ kind: 'unfinished', claimedAtMs: receivedAtMs });
   });
 
   test('legacy claims: none, pending and enqueued are told apart with consistent reads', async () => {
@@ -179,6 +190,14 @@ describe.each([
       });
       expect(await store.claim(owner)).toEqual({ kind: 'unfinished' });
       expect(await store.claim(byContent('c7', 'E10', 't', 'B'))).toEqual({ kind: 'conflict', differs: 'body' });
+    });
+
+    test('a claim time that is no epoch-milliseconds number is not passed on (the retry files the event under its own time)', async () => {
+      const times: Array<[string, AttributeValue]> = [['t_text', { S: '1700000000000' }], ['t_negative', { N: '-5' }], ['t_fraction', { N: '1.5' }], ['t_huge', { N: '9'.repeat(20) }]];
+      for (const [id, value] of times) {
+        await write(claimKey(id), { [TABLE.STATE]: { S: CLAIM_STATE.PENDING }, [TABLE.CLAIMED_AT]: value });
+        expect({ id, result: await store.claim(byId(id)) }).toEqual({ id, result: { kind: 'unfinished' } });
+      }
     });
 
     test('an ID claim is judged by its state alone: a binding stored on it binds nobody (the event ID is signed)', async () => {

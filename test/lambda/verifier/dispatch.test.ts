@@ -1,7 +1,10 @@
 import type { SQSRecord } from 'aws-lambda';
 import fc from 'fast-check';
 import { toWebhookEvent } from '../../../lambda/runtime/event';
-import { encodeMessage, mayExceedMessageLimit, SQS_MESSAGE_LIMIT_BYTES, type Delivery } from '../../../lambda/verifier/dispatch';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { BodyReference, WebhookEnvelope } from '../../../lambda/shared/contract';
+import { Dispatcher, encodeMessage, mayExceedMessageLimit, referencedMessagesFit, SQS_MESSAGE_LIMIT_BYTES, type Delivery } from '../../../lambda/verifier/dispatch';
+import { DownstreamError } from '../../../lambda/verifier/errors';
 
 /** Characters SQS accepts in a message body and in attribute values. */
 const SQS_TEXT = /^[\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]*$/u;
@@ -50,5 +53,43 @@ describe('the SQS message of a delivery', () => {
     expect(encodeMessage(delivery(Buffer.alloc(size, 0x01))).bytes).toBeGreaterThan(SQS_MESSAGE_LIMIT_BYTES);
     expect(mayExceedMessageLimit(delivery(Buffer.alloc(size, 0x61)))).toBe(false);
     expect(mayExceedMessageLimit(delivery(Buffer.alloc(700 * 1024, 0x61)))).toBe(false);
+  });
+});
+
+describe('a message whose body travels by reference', () => {
+  const reference = (processor: string): BodyReference => ({ bucket: 'events', key: `payloads/${processor}/e/b`, bytes: 3_000_000, sha256: 'ab'.repeat(32) });
+
+  test('carries an empty body and the reference, and says what the bytes are (text or not) as it would inline', () => {
+    const text = encodeMessage(delivery(Buffer.alloc(2_000_000, 0x01)), reference('audit'));
+    expect(JSON.parse(text.body)).toEqual({
+      v: 1, id: 'evt_1', type: 'x', provider: 'stripe', receivedAt: '1970-01-01T00:00:00.000Z', body: '', bodyEncoding: 'utf8', bodyRef: reference('audit'),
+    });
+    expect(text.bytes).toBeLessThan(1024);
+    const binary = JSON.parse(encodeMessage(delivery(Buffer.from([0xff, 0xfe])), reference('audit')).body) as WebhookEnvelope;
+    expect([binary.body, binary.bodyEncoding]).toEqual(['', 'base64']);
+    // and inline, no reference at all
+    expect(JSON.parse(encodeMessage(delivery(Buffer.from('{}'))).body)).not.toHaveProperty('bodyRef');
+  });
+
+  test('fits unless the event ID or type alone fill the message', () => {
+    const references = new Map([['a', reference('a')], ['b', reference('b')]]);
+    expect(referencedMessagesFit(delivery(Buffer.alloc(4_000_000, 0x01)), references)).toBe(true);
+    expect(referencedMessagesFit(delivery(Buffer.alloc(10), { eventId: 'i'.repeat(SQS_MESSAGE_LIMIT_BYTES / 2) }), references)).toBe(false);
+    expect(referencedMessagesFit(delivery(Buffer.alloc(10), { eventType: 't'.repeat(SQS_MESSAGE_LIMIT_BYTES / 2) }), references)).toBe(false);
+  });
+
+  test('each processor is sent its own reference; a processor without one is a bug (a plain Error, never a 503), and nothing is sent', async () => {
+    const send = jest.fn(async (_command: { input: { QueueUrl: string; MessageBody: string } }) => ({}));
+    const dispatcher = new Dispatcher({ send } as unknown as SQSClient);
+    const routes = [{ name: 'a', queueUrl: 'qa', eventTypes: [] }, { name: 'b', queueUrl: 'qb', eventTypes: [] }];
+    await dispatcher.enqueue(routes, delivery(Buffer.alloc(10)), new Map([['a', reference('a')], ['b', reference('b')]]));
+    expect(send.mock.calls.map(([command]) => [command.input.QueueUrl, (JSON.parse(command.input.MessageBody) as WebhookEnvelope).bodyRef?.key])).toEqual([
+      ['qa', 'payloads/a/e/b'], ['qb', 'payloads/b/e/b'],
+    ]);
+    send.mockClear();
+    const error = await dispatcher.enqueue(routes, delivery(Buffer.alloc(10)), new Map([['a', reference('a')]])).then(() => undefined, (e: unknown) => e);
+    expect(error).toEqual(new Error('internal error: no stored body for processor b'));
+    expect(error).not.toBeInstanceOf(DownstreamError);
+    expect(send).not.toHaveBeenCalled();
   });
 });

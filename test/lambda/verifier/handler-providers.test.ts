@@ -134,7 +134,7 @@ describe('content claims of events no processor subscribes to', () => {
       headers: { 'X-Hub-Signature-256': `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`, 'X-GitHub-Event': 'release', 'X-GitHub-Delivery': 'd-1' },
     }));
     expect(JSON.parse(response.body)).toEqual({ status: 'ignored', id: 'd-1' });
-    expect(claims.map((c) => c.options)).toStrictEqual([{ ignored: true }]);
+    expect(claims.map((c) => c.options)).toStrictEqual([{ ignored: true, receivedAtMs: NOW_S * 1000 }]);
     expect(claims[0].subject.signedContent?.key).toMatch(/^[0-9a-f]{64}$/);
     expect(deliveries).toEqual([]);
   });

@@ -278,7 +278,7 @@ describe('the outcome log lines of an accepted request', () => {
   test('a routed event is claimed as not ignored, and sent with the request\'s Content-Type', async () => {
     const { handler, claims, deliveries } = rig();
     await handler(stripeRequest(paymentEvent));
-    expect(claims.map((c) => c.options)).toStrictEqual([{ ignored: false }]);
+    expect(claims.map((c) => c.options)).toStrictEqual([{ ignored: false, receivedAtMs: NOW_S * 1000 }]);
     expect(deliveries).toHaveLength(1);
     expect(deliveries[0]).toMatchObject({ eventId: 'evt_1', eventType: 'payment_intent.succeeded', provider: 'stripe', groupId: 'cus_1', contentType: 'application/json', receivedAtMs: NOW_S * 1000 });
   });

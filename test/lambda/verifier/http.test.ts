@@ -1,3 +1,5 @@
+import fc from 'fast-check';
+import { decodeBase64 } from '../../../lambda/verifier/crypto';
 import { ConflictingHeaderError, MalformedRequestError } from '../../../lambda/verifier/errors';
 import { lowerCaseName, toInboundRequest } from '../../../lambda/verifier/http';
 import { apiGatewayEvent } from '../../support/requests';
@@ -17,6 +19,44 @@ describe('toInboundRequest', () => {
     for (const body of ['abc', 'ab=c', 'a b c d', '####']) {
       expect(() => toInboundRequest({ ...apiGatewayEvent({ body: 'x' }), body })).toThrow(MalformedRequestError);
     }
+  });
+
+  test('the largest body API Gateway can send (4,560 KiB, 6 MiB of base64) decodes, and is held to the same strictness as a small one', () => {
+    // GIVEN a body at the ceiling, of every byte value
+    const bytes = Buffer.alloc(4560 * 1024);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 7 + (i >> 10)) & 0xff;
+    const text = bytes.toString('base64');
+    // THEN it decodes exactly (decodeBase64's regular expression overflows V8's stack on it)
+    expect(() => decodeBase64(text)).toThrow(RangeError);
+    expect(toInboundRequest({ ...apiGatewayEvent({ body: 'x' }), body: text }).body.equals(bytes)).toBe(true);
+    // AND what a small body may not be, a large one may not be either: each is refused
+    const altered = [
+      `${text.slice(0, -4)}A===`, // surplus padding
+      `${text.slice(0, 100)} ${text.slice(100)}`, // a space Node would skip
+      `${text.slice(0, 100)}-${text.slice(101)}`, // the URL-safe alphabet
+      `${text.slice(0, -1)}`, // truncated
+      `${text}AAA=`.replace(/AAA=$/, 'AAB='), // non-zero bits after the last byte
+    ];
+    for (const body of altered) {
+      expect(() => toInboundRequest({ ...apiGatewayEvent({ body: 'x' }), body })).toThrow(MalformedRequestError);
+    }
+  });
+
+  test('long and short base64 bodies are judged alike (property: the round-trip check agrees with decodeBase64)', () => {
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-_ ';
+    fc.assert(fc.property(fc.array(fc.constantFrom(...alphabet), { minLength: 1, maxLength: 24 }).map((chars) => chars.join('')), fc.boolean(), (tail, valid) => {
+      // A long valid prefix, and a short tail that may break it: the long path must accept exactly what the short path accepts for the tail
+      const prefix = Buffer.alloc(786_432, 0x41).toString('base64'); // 1 MiB of base64, a multiple of 4
+      const short = valid ? Buffer.from(tail).toString('base64') : tail;
+      const expected = decodeBase64(short);
+      let decoded: Buffer | undefined;
+      try {
+        decoded = toInboundRequest({ ...apiGatewayEvent({ body: 'x' }), body: prefix + short }).body;
+      } catch (error) {
+        expect(error).toBeInstanceOf(MalformedRequestError);
+      }
+      expect(decoded === undefined ? undefined : decoded.subarray(786_432).toString('hex')).toEqual(expected?.toString('hex'));
+    }), { numRuns: 60 });
   });
 
   test('header lookup ignores case; repeated identical values are fine, conflicting ones are refused', () => {

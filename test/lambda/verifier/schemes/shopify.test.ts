@@ -11,7 +11,7 @@ const { getHmac } = require('@shopify/shopify-api/test-helpers') as { getHmac(bo
 
 const SECRET = 'shopify_client_secret';
 const NOW_MS = 1_700_000_000_000;
-const body = JSON.stringify({ id: 820982911946154508, admin_graphql_api_id: 'gid://shopify/Order/820982911946154508', note: 'café ☕' });
+const body = JSON.stringify({ id: 820982911946154500, admin_graphql_api_id: 'gid://shopify/Order/820982911946154508', note: 'café ☕' });
 
 /** Signs by hand, as Shopify does. */
 function sign(payload: string | Buffer, secret = SECRET): string {

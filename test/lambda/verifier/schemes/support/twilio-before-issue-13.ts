@@ -4,7 +4,8 @@
 // one, so that nothing rewritten since can leak into the reference. Do not "fix" or speed it up.
 import { createHash, createHmac } from 'node:crypto';
 import { ERROR_CODES } from '../../../../../lambda/shared/contract';
-import { anyMatches, constantTimeEqual, decodeBase64, decodeHex, isRejection, reject, type HmacAlgorithm, type Rejection } from '../../../../../lambda/verifier/crypto';
+import { anyMatches, constantTimeEqual, decodeBase64, decodeHex, type HmacAlgorithm } from '../../../../../lambda/verifier/crypto';
+import { isRejection, reject, type Rejection } from '../../../../../lambda/verifier/schemes/types';
 import { parseJsonBody, readString } from '../../../../../lambda/verifier/payload';
 import type { InboundRequest, VerificationContext, VerifiedEvent } from '../../../../../lambda/verifier/schemes/types';
 
