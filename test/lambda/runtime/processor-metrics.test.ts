@@ -1,8 +1,8 @@
 import { type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context, SQSRecord } from 'aws-lambda';
 import { webhookProcessor } from '../../../lambda/runtime';
-import { ENVELOPE_VERSION, type WebhookEnvelope } from '../../../lambda/shared/contract';
 import { createIdempotencyTable, dynamoDb, uniqueName } from '../../support/aws';
+import { envelopeOf, sqsRecord } from './messages';
 
 /** The processor runtime records Processed and ProcessorFailures (dimension Processor) as EMF on stdout. */
 let client: DynamoDBClient;
@@ -15,21 +15,8 @@ beforeAll(async () => {
 
 const context = { functionName: 'fn', awsRequestId: 'r', getRemainingTimeInMillis: () => 30_000 } as unknown as Context;
 
-let sequence = 0;
 function record(eventId: string, group: string): SQSRecord {
-  sequence += 1;
-  const envelope: WebhookEnvelope = { v: ENVELOPE_VERSION, id: eventId, type: 't', provider: 'stripe', receivedAt: new Date(0).toISOString(), body: '{}', bodyEncoding: 'utf8' };
-  return {
-    messageId: `m-${sequence}`,
-    receiptHandle: `rh-${sequence}`,
-    body: JSON.stringify(envelope),
-    attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 'x', ApproximateFirstReceiveTimestamp: '0', MessageGroupId: group, MessageDeduplicationId: eventId, SequenceNumber: String(sequence) },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:q.fifo',
-    awsRegion: 'us-east-1',
-  } as SQSRecord;
+  return sqsRecord(envelopeOf(eventId, { type: 't', body: '{}' }), group);
 }
 
 test('one Processed per completed event, one ProcessorFailures per failed one, none for a skipped duplicate', async () => {

@@ -1,8 +1,9 @@
 import { ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
-import { ENV, ENVELOPE_VERSION, KEY_PREFIX, TABLE, type WebhookEnvelope } from '../../../lambda/shared/contract';
+import { ENV, KEY_PREFIX, TABLE } from '../../../lambda/shared/contract';
 import { webhookProcessor, type WebhookEvent } from '../../../lambda/runtime';
 import { createIdempotencyTable, dynamoDb } from '../../support/aws';
+import { envelopeOf, lambdaContext, sqsRecord } from './messages';
 
 /** The processor runtime against moto: claims, completion markers, lease expiry and FIFO failure order. */
 let client: DynamoDBClient;
@@ -13,25 +14,10 @@ beforeAll(async () => {
   tableName = await createIdempotencyTable(client, 'runtime');
 });
 
-function context(remainingMs = 30_000): Context {
-  return { functionName: 'processor-fn', awsRequestId: 'r', getRemainingTimeInMillis: () => remainingMs } as unknown as Context;
-}
+const context = lambdaContext;
 
-let sequence = 0;
 function record(eventId: string, group = 'g1', body: unknown = { id: eventId }): SQSRecord {
-  sequence += 1;
-  const envelope: WebhookEnvelope = { v: ENVELOPE_VERSION, id: eventId, type: 'test.event', provider: 'stripe', receivedAt: new Date(0).toISOString(), body: JSON.stringify(body), bodyEncoding: 'utf8' };
-  return {
-    messageId: `m-${sequence}`,
-    receiptHandle: `rh-${sequence}`,
-    body: JSON.stringify(envelope),
-    attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 'x', ApproximateFirstReceiveTimestamp: '0', MessageGroupId: group, MessageDeduplicationId: eventId, SequenceNumber: String(sequence) },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:q.fifo',
-    awsRegion: 'us-east-1',
-  } as SQSRecord;
+  return sqsRecord(envelopeOf(eventId, { body: JSON.stringify(body) }), group);
 }
 
 const batch = (...records: SQSRecord[]): SQSEvent => ({ Records: records });

@@ -1,5 +1,5 @@
 import { archiveRecordKey, archiveTimeKey, SQS_MESSAGE_LIMIT_BYTES, type ArchiveRecord } from '../../../lambda/shared/contract';
-import { parse, sha256, slackEvent, stripeEvent, verifierRig, type VerifierRig, type VerifierRigOptions } from './support/verifier-rig';
+import { destroyRigs, parse, sha256, slackEvent, stripeEvent, verifierRig } from './support/verifier-rig';
 
 /**
  * The archive keeps an event as first received: a retry in a later minute neither moves the
@@ -10,17 +10,11 @@ const stripeBody = (id: string, type = 'invoice.paid') => JSON.stringify({ id, t
 /** The last 100 ms of a minute: a retry 200 ms later lands in the next one. */
 const END_OF_MINUTE = Date.UTC(2025, 5, 1, 12, 0, 59, 900);
 
-const rigs: VerifierRig[] = [];
-async function rig(options: VerifierRigOptions): Promise<VerifierRig> {
-  const r = await verifierRig(options);
-  rigs.push(r);
-  return r;
-}
-afterAll(() => rigs.forEach((r) => r.destroy()));
+afterAll(destroyRigs);
 
 describe('the archive files an event under its first receipt', () => {
   test('a retry across a minute boundary (the first attempt\'s send failed) files the event under the first minute only, with the first receipt\'s time', async () => {
-    const r = await rig({ scheme: 'stripe', archive: ['stripe-signature', 'content-type'], now: END_OF_MINUTE });
+    const r = await verifierRig({ scheme: 'stripe', archive: ['stripe-signature', 'content-type'], now: END_OF_MINUTE });
     r.failEnqueue.on = true;
     expect(parse(await r.handler(stripeEvent(stripeBody('evt_b1'), END_OF_MINUTE))).status).toBe(503);
 
@@ -34,7 +28,7 @@ describe('the archive files an event under its first receipt', () => {
   });
 
   test('an ignored event (no processor subscribed) whose first archiving failed is archived once, under its first minute', async () => {
-    const r = await rig({ scheme: 'stripe', archive: ['stripe-signature'], processors: [{ name: 'p', eventTypes: ['charge.*'] }], now: END_OF_MINUTE });
+    const r = await verifierRig({ scheme: 'stripe', archive: ['stripe-signature'], processors: [{ name: 'p', eventTypes: ['charge.*'] }], now: END_OF_MINUTE });
     r.failPut.when = (key) => key.startsWith('archive/by-id/');
     expect(parse(await r.handler(stripeEvent(stripeBody('evt_ign'), END_OF_MINUTE))).status).toBe(503);
 
@@ -48,7 +42,7 @@ describe('the archive files an event under its first receipt', () => {
 
   test('an event whose escaped message exceeds SQS\'s limit is accepted (its body by reference) as well as archived: never archived and answered 503', async () => {
     const now = Date.now();
-    const r = await rig({ scheme: 'slack', archive: ['x-slack-signature'], now });
+    const r = await verifierRig({ scheme: 'slack', archive: ['x-slack-signature'], now });
     // A slash command whose ID and type are raw control characters: each is six bytes escaped, three times over.
     const body = Buffer.from(`command=/c${'\x01'.repeat(30_000)}&trigger_id=t${'\x01'.repeat(30_000)}`, 'latin1');
 

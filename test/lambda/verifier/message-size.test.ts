@@ -1,5 +1,5 @@
 import { encodeMessage, mayExceedMessageLimit, SQS_MESSAGE_LIMIT_BYTES, type Delivery } from '../../../lambda/verifier/dispatch';
-import { parse, sha256, slackEvent, verifierRig, type VerifierRig, type VerifierRigOptions } from './support/verifier-rig';
+import { destroyRigs, parse, sha256, slackEvent, verifierRig } from './support/verifier-rig';
 
 /**
  * A body is judged on the message it makes: escaping of the body, and of the event ID and type (in
@@ -9,13 +9,7 @@ import { parse, sha256, slackEvent, verifierRig, type VerifierRig, type Verifier
  */
 const body = Buffer.from(`command=/c${'\x01'.repeat(30_000)}&trigger_id=t${'\x01'.repeat(30_000)}`, 'latin1');
 
-const rigs: VerifierRig[] = [];
-async function rig(options: VerifierRigOptions): Promise<VerifierRig> {
-  const r = await verifierRig(options);
-  rigs.push(r);
-  return r;
-}
-afterAll(() => rigs.forEach((r) => r.destroy()));
+afterAll(destroyRigs);
 
 describe('a form body with raw control characters in its event ID and type (Slack slash command)', () => {
   test('mayExceedMessageLimit counts the ID\'s and type\'s escaping: the message exceeds SQS\'s limit, and it says it may', () => {
@@ -30,7 +24,7 @@ describe('a form body with raw control characters in its event ID and type (Slac
 
   test('with an event bucket (default maxBodySize 256 KiB): stored and sent by reference, 200; the sender\'s retry is 200 too and sends nothing more', async () => {
     const now = Date.now();
-    const r = await rig({ scheme: 'slack', now });
+    const r = await verifierRig({ scheme: 'slack', now });
 
     const first = parse(await r.handler(slackEvent(body, now)));
     const retry = parse(await r.handler(slackEvent(body, now)));
@@ -43,7 +37,7 @@ describe('a form body with raw control characters in its event ID and type (Slac
 
   test('without an event bucket (maxBodySize 160 KiB): 413 message_too_large, nothing sent', async () => {
     const now = Date.now();
-    const r = await rig({ scheme: 'slack', bucket: false, maxBodyBytes: 160 * 1024, now });
+    const r = await verifierRig({ scheme: 'slack', bucket: false, maxBodyBytes: 160 * 1024, now });
 
     const response = parse(await r.handler(slackEvent(body, now)));
 

@@ -1,13 +1,12 @@
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { apiGatewayEvent } from '../../support/requests';
-import { parse, stripeEvent, verifierRig, type VerifierRig } from './support/verifier-rig';
+import { destroyRigs, parse, stripeEvent, verifierRig } from './support/verifier-rig';
 
 /**
  * Against an archiving endpoint with an event bucket: a request without the secret (or malformed
  * before its signature counts) gets a 4xx and leaves nothing in the bucket, the table or the queues.
  */
-const rigs: VerifierRig[] = [];
-afterAll(() => rigs.forEach((r) => r.destroy()));
+afterAll(destroyRigs);
 
 describe('unsigned and malformed requests leave no trace', () => {
   test.each([
@@ -19,7 +18,6 @@ describe('unsigned and malformed requests leave no trace', () => {
     ['a body flagged base64 that is not base64', () => ({ ...apiGatewayEvent({ body: '{}' }), body: '!!!' })],
   ])('%s: 4xx, and nothing stored, claimed or sent', async (_, make) => {
     const r = await verifierRig({ scheme: 'stripe', archive: ['stripe-signature', 'content-type'] });
-    rigs.push(r);
 
     const response = parse(await r.handler(make()));
 
@@ -33,7 +31,6 @@ describe('unsigned and malformed requests leave no trace', () => {
   test('a signed body of exactly maxBodySize (4560 KiB, the ceiling) is accepted: 200, stored byte for byte and sent by reference', async () => {
     const now = Date.now();
     const r = await verifierRig({ scheme: 'stripe', archive: ['stripe-signature'], maxBodyBytes: 4560 * 1024, now });
-    rigs.push(r);
     const head = JSON.stringify({ id: 'evt_max', type: 'a', pad: '' });
     const body = head.replace('"pad":""', `"pad":"${'\\"'.repeat((4560 * 1024 - head.length) / 2)}"`);
     expect(Buffer.byteLength(body)).toBe(4560 * 1024);

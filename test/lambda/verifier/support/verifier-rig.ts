@@ -58,6 +58,14 @@ export interface VerifierRigOptions {
   now?: number;
 }
 
+/** Every rig made in this test file, until {@link destroyRigs}. */
+const made: VerifierRig[] = [];
+
+/** Destroys every rig this file made: `afterAll(destroyRigs)`. */
+export function destroyRigs(): void {
+  for (const rig of made.splice(0)) rig.destroy();
+}
+
 export async function verifierRig(opts: VerifierRigOptions): Promise<VerifierRig> {
   const dynamo = dynamoDb();
   const storage = s3();
@@ -115,7 +123,9 @@ export async function verifierRig(opts: VerifierRigOptions): Promise<VerifierRig
     storage.destroy();
     dynamo.destroy();
   };
-  return { handler, sent, bucketName, storage, dynamo, tableName, clock, keys, read, failPut, failEnqueue, destroy };
+  const rig = { handler, sent, bucketName, storage, dynamo, tableName, clock, keys, read, failPut, failEnqueue, destroy };
+  made.push(rig);
+  return rig;
 }
 
 /** A Slack request signed with {@link SECRET} at `at` (epoch ms). */
