@@ -175,7 +175,7 @@ const PROVIDERS = {
         { name: 'part of ours: form decoding (decodeForm, the bytes the signature and the event ID are built from)', fn: () => full.decodeForm(body) },
       ],
       sdks: [
-        { name: 'twilio.validateRequest (params pre-parsed)', parses: false, fn: () => twilio.validateRequest(token, header, url, params) },
+        { name: 'twilio.validateRequest (params pre-parsed)', parses: false, context: true, fn: () => twilio.validateRequest(token, header, url, params) },
         { name: 'twilio.validateRequest + form parse', parses: true, fn: () => twilio.validateRequest(token, header, url, parseQuery(body.toString('utf8'))) },
       ],
     };
@@ -247,20 +247,40 @@ for (const g of groups) {
 
 /** Our figure judged for a target: verify-only where the scheme parses afterwards, else verify(). */
 const oursFor = (g, kind) => g.candidates.find((c) => c.ours === kind) ?? g.candidates.find((c) => c.ours);
+/**
+ * The floor targets hold for the schemes that sign the raw body under a header signature, the ones
+ * with a verify-only figure. Twilio signs the URL and the decoded form, so decoding the form is part
+ * of verifying it and no HMAC floor bounds it: its target is the SDK comparison below.
+ */
+const headerSignature = (g) => g.candidates.some((c) => c.ours === 'verify-only');
 const targets = [];
 const headline = [];
 for (const [size, limit] of [[1024, 1.10], [1024 * 1024, 1.02]]) {
-  const gs = groups.filter((g) => g.size === size);
+  const gs = groups.filter((g) => g.size === size && headerSignature(g));
   if (gs.length === 0) continue;
-  for (const kind of ['verify-only', 'verify+parse']) {
-    const ratios = gs.map((g) => {
-      const c = oursFor(g, kind);
-      return { provider: g.provider + (c.ours === kind ? '' : ' (verify() as a whole)'), ratio: c.ratio, interval: c.interval, verdict: verdict(c.interval, limit) };
-    });
-    const shown = (r) => `${r.provider} ${fmt.ratio(r.ratio)} (95 % ${fmtInterval(r.interval)}, ${r.verdict})`;
-    targets.push({ name: `≤ ${limit.toFixed(2)}× floor at ${fmt.size(size)} (${kind})`, measured: ratios.map(shown).join(', '), met: ratios.every((r) => r.verdict === 'met') });
-    headline.push(`${kind} at ${fmt.size(size)}: ${ratios.map((r) => `${r.provider} ${fmt.ratio(r.ratio)} (${fmtInterval(r.interval)})`).join(', ')} of the floor`);
-  }
+  const ratios = gs.map((g) => {
+    const c = oursFor(g, 'verify-only');
+    return { provider: g.provider, ratio: c.ratio, interval: c.interval, verdict: verdict(c.interval, limit) };
+  });
+  const shown = (r) => `${r.provider} ${fmt.ratio(r.ratio)} (95 % ${fmtInterval(r.interval)}, ${r.verdict})`;
+  targets.push({ name: `≤ ${limit.toFixed(2)}× floor at ${fmt.size(size)}, the signature check alone (verify-only), every header-signature scheme`, measured: ratios.map(shown).join(', '), met: ratios.every((r) => r.verdict === 'met') });
+  headline.push(`verify-only at ${fmt.size(size)}: ${ratios.map((r) => `${r.provider} ${fmt.ratio(r.ratio)} (${fmtInterval(r.interval)})`).join(', ')} of the floor`);
+}
+/**
+ * verify + parse is reported against "floor + JSON.parse", the least any verify-then-parse path can
+ * cost; an HMAC floor without a parse cannot bound it (JSON.parse alone is several times the HMAC).
+ */
+const parseRatios = groups.filter(headerSignature).map((g) => {
+  const mine = oursFor(g, 'verify+parse');
+  const least = g.candidates.find((c) => c.name === 'floor + JSON.parse');
+  return { provider: g.provider, size: g.size, ratio: pairedRatio(mine.samplesUs, least.samplesUs), interval: ratioInterval(mine.samplesUs, least.samplesUs) };
+});
+if (parseRatios.length > 0) {
+  targets.push({
+    name: 'verify + parse against floor + JSON.parse (reported, no target)',
+    measured: parseRatios.map((r) => `${r.provider} ${fmt.size(r.size)} ${fmt.ratio(r.ratio)} (95 % ${fmtInterval(r.interval)})`).join(', '),
+    met: undefined,
+  });
 }
 const sdkRows = [];
 const sdkVerdicts = [];
@@ -269,13 +289,13 @@ for (const g of groups) {
     // Like for like: an SDK that parses the body is compared with our verify + parse, one that does not with verify-only.
     const mine = sdk.parses ? oursFor(g, 'verify+parse') : oursFor(g, 'verify-only');
     const [lo, hi] = ratioInterval(sdk.samplesUs, mine.samplesUs);
-    const faster = lo > 1 ? 'yes' : hi < 1 ? '**no**' : 'not shown';
-    sdkVerdicts.push(faster);
+    const faster = sdk.context ? 'context, not counted' : lo > 1 ? 'yes' : hi < 1 ? '**no**' : 'not shown';
+    if (!sdk.context) sdkVerdicts.push(faster);
     sdkRows.push([g.provider, fmt.size(g.size), sdk.name, mine.name, fmt.ratio(pairedRatio(sdk.samplesUs, mine.samplesUs)), fmtInterval([lo, hi]), faster]);
   }
 }
 const count = (v) => sdkVerdicts.filter((x) => x === v).length;
-targets.push({ name: 'faster than every official SDK verifier (like for like)', measured: `${count('yes')}/${sdkRows.length} comparisons faster (95 % interval above 1×), ${count('not shown')} not shown, ${count('**no**')} slower`, met: count('yes') === sdkRows.length });
+targets.push({ name: 'faster than every official SDK verifier (like for like; for Twilio, validateRequest plus the form parse it needs)', measured: `${count('yes')}/${sdkVerdicts.length} comparisons faster (95 % interval above 1×), ${count('not shown')} not shown, ${count('**no**')} slower`, met: count('yes') === sdkVerdicts.length });
 
 // What dominates, from the Stripe rows (the other HMAC-over-body schemes behave alike).
 const pick = (provider, size, name) => groups.find((g) => g.provider === provider && g.size === size)?.candidates.find((c) => c.name === name || c.ours === name)?.medianUs ?? Number.NaN;
@@ -305,12 +325,12 @@ const markdown = `Median CPU time per verification (µs) over ${ROUNDS} interlea
 - **floor, binary digest**: the floor with the one trick our \`hmac()\` uses — \`digest('binary')\` re-wrapped by \`Buffer.from\`, which avoids allocating the digest \`Buffer\` outside Node's pool. Our verify-only path divided by this row is the cost of everything that is not cryptography.
 - **floor + JSON.parse**: the floor followed by \`JSON.parse(body.toString())\` — the least a verify-then-parse path can cost.
 - ¹ the SDK parses the body too (\`constructEvent\` and \`Webhook.verify\` return the parsed event; the Twilio row with "form parse" includes \`querystring.parse\` of the raw body, which \`validateRequest\` needs but does not do). ² the SDK does not parse: octokit takes the payload as a ready string (given to it outside the timing), \`validateRequest\` takes already-parsed form parameters.
-- Twilio signs the URL followed by the sorted form parameters, so decoding the form is part of verifying it; "ours: verify()" includes it, and the two event-ID digests that follow (SHA-256 over the signed string, and the 0.1-compatible ID the verifier still reads during the upgrade), which the SDK does not compute. The "part of ours" row times the form decoding alone.
+- Twilio signs the URL followed by the sorted form parameters, so decoding the form is part of verifying it; "ours: verify()" includes it, and the event-ID digest that follows (SHA-256 over the signed string), which the SDK does not compute. (The 0.1-compatible ID the verifier still reads during the upgrade is computed only when a new claim reads it, so it is not timed here.) The "part of ours" row times the form decoding alone. No HMAC floor bounds a path that must decode the form first, so Twilio has no floor target: its target is to be faster than \`validateRequest\` plus the form parse it needs.
 - The deployed verifier refuses bodies above \`maxBodySize\` (256 KiB by default, 4560 KiB at most); the 1 MiB row shows how each cost scales.
 
 ${table(['provider', 'body', 'candidate', 'CPU µs (median)', 'spread', '× floor', '95 % interval', 'wall µs (median)'], rows, ['l', 'r', 'l', 'r', 'r', 'r', 'r', 'r'])}
 
-**Against the official SDKs** (SDK time ÷ our time; above 1× means we are faster; "ours faster" is "yes" only if the whole 95 % interval is above 1×):
+**Against the official SDKs** (SDK time ÷ our time; above 1× means we are faster; "ours faster" is "yes" only if the whole 95 % interval is above 1×). \`twilio.validateRequest (params pre-parsed)\` is shown for context and not counted: it is handed the form already parsed into parameters, work our verify() has to do because the parameters are what Twilio signs; the like-for-like Twilio comparison is \`validateRequest\` + form parse:
 
 ${table(['provider', 'body', 'SDK', 'compared with', 'SDK ÷ ours', '95 % interval', 'ours faster'], sdkRows, ['l', 'r', 'l', 'l', 'r', 'r', 'l'])}
 

@@ -82,6 +82,18 @@ variants.push({
   id: 'sdk', label: 'node + `require` of the three SDK clients only (no handler)',
   code: "require('@aws-sdk/client-dynamodb');require('@aws-sdk/client-sqs');require('@aws-sdk/client-secrets-manager')",
 });
+// The staircase from bare node to the shipped verifier: the built-ins any AWS call loads, then the
+// bundle compiled but not run; the shipped row adds running it. What each step costs is where a
+// cold-start budget goes (see "Where the verifier's time goes" below the table).
+const AWS_BUILTINS = ['https', 'crypto', 'stream', 'os'];
+const requireBuiltins = AWS_BUILTINS.map((m) => `require('node:${m}');`).join('');
+variants.push({ id: 'builtins', label: `node + the built-ins any AWS call loads (${AWS_BUILTINS.map((m) => `\`${m}\``).join(', ')}), no handler`, code: requireBuiltins });
+const verifierBundle = join(ROOT, 'assets', 'verifier', 'index.js');
+variants.push({
+  id: 'verifier:compiled',
+  label: 'node + those built-ins + the verifier bundle compiled, not run (`vm.Script`)',
+  code: `${requireBuiltins}const f=${JSON.stringify(verifierBundle)};new (require('node:vm').Script)(require('node:module').wrap(require('node:fs').readFileSync(f,'utf8')),{filename:f})`,
+});
 for (const [name, entry] of handlers()) {
   const shipped = join(ROOT, 'assets', name, 'index.js');
   if (!existsSync(shipped)) throw new Error(`${relative(ROOT, shipped)} is missing: run "npm run build" first`);
@@ -197,6 +209,13 @@ const rows = variants.map((v) => {
 const ratio = (id) => stat(id).median / bare;
 const bytesOf = (id) => variants.find((v) => v.id === id).bytes;
 const sdkOnly = stat('sdk').median;
+const step = (id) => stat(id).median;
+const budgetMs = 0.5 * bare;
+const where = {
+  builtins: step('builtins') - bare,
+  compile: step('verifier:compiled') - step('builtins'),
+  run: step('verifier:shipped') - step('verifier:compiled'),
+};
 const coldStartTarget = (name) => ({
   name: `${name} process with its bundle loaded ≤ 1.5× bare node`,
   measured: `${fmt.ratio(ratio(`${name}:shipped`))} wall (95 % interval ${interval(`${name}:shipped`, 'wall')}; ${fmt.ms(stat(`${name}:shipped`).median)} ms vs ${fmt.ms(bare)} ms); ${fmt.ratio(stat(`${name}:shipped`).cpu / bareCpu)} in CPU time; SDK external (0.1): ${fmt.ratio(ratio(`${name}:external`))}`,
@@ -224,6 +243,7 @@ ${table(['variant', 'size', 'gzip', 'wall ms', 'spread', 'wall × bare', '95 % i
 - **What it costs.** The bundles are larger, and they pin the SDK version the handlers were tested with instead of taking the runtime's: a fix in the SDK reaches users through a release of this library (README, "The bundled AWS SDK").
 - **The environment.** Every process timed here, bare node included, runs without \`NODE_EXTRA_CA_CERTS\`${process.env.NODE_EXTRA_CA_CERTS ? ' (this machine sets it; it is removed)' : ''}: Lambda's Node.js runtimes do not set it, and with it Node parses a CA bundle at every start, which makes bare node slower and every ratio smaller.
 - **What remains** over a bare start is compiling the bundle and loading Node's \`https\`/\`tls\`, \`stream\` and \`crypto\` modules, which any AWS call needs; Lambda's own runtime has already loaded some of them (its HTTP client) before the handler, which this proxy does not credit.
+- **Where the verifier's time goes** (medians of the staircase rows, so each step carries this machine's noise): the 1.5× target leaves ${fmt.ms(budgetMs)} ms over a bare start of ${fmt.ms(bare)} ms. Loading the built-ins an AWS call needs takes ${fmt.ms(where.builtins)} ms of it; compiling the ${fmt.bytes(bytesOf('verifier:shipped'))} bundle ${fmt.ms(where.compile)} ms; running its top level ${fmt.ms(where.run)} ms — the SDK's module bodies, building the three clients (each resolves its configuration, middleware stack and endpoint ruleset) and reading the verifier's configuration. Tree-shaken, the SDK is still most of the bundle (\`@smithy/core\` alone about 100 KB of it, the verifier's own code with all 17 schemes about 50 KB), so the compile step scales with it; and the clients must be built before the first request can call AWS, so moving them out of init would move the cost to the first request, not remove it. Node's compile cache (\`module.enableCompileCache\`, Node ≥ 22.1) would skip compiling on a later start of the same environment, but a cold start is a new environment with an empty cache.
 - **What the bundling swaps out** (\`lambda/bundling/esbuild-options.cjs\`): the SDK's event-stream serde, which no bundled client sends but whose one \`import()\` made esbuild wrap nearly every SDK module in a lazily initialised function (parsed twice, not tree-shaken) and carry its codec and \`node:zlib\`; each client's \`package.json\` beyond its version; mnemonist's LRU cache behind DynamoDB's endpoint cache (the same cache over a \`Map\`); and \`node:fs/promises\` in the shared config file loader and the container credential provider, which is loaded only to read a file that exists. The computed keys of the clients' schema modules are written out so that the shapes of operations a handler never sends are left out.
 - **Rare paths stay out of init.** The rotation handler's Lambda client (for \`TokenIssuer.fromFunction\`) is constructed on its first call only; its \`Invoke\` command and shapes are loaded with the bundle (requiring the client on first use instead kept all of \`@aws-sdk/client-lambda\` and cost more at init than they do).
 `;

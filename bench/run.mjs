@@ -84,7 +84,7 @@ for (const suite of SUITES) {
   const when = selected.includes(suite) ? '' : ` _(from an earlier run, ${result.machine.date})_`;
   const took = durations[suite.id] !== undefined ? ` It took ${durations[suite.id].toFixed(0)} s.` : '';
   sections.push(`## ${result.title}${when}\n\nReproduce: \`${result.command}\`${took}\n\n${result.markdown.trim()}\n`);
-  for (const t of result.targets) summary.push([suite.id.toUpperCase(), t.name, t.measured, t.met ? '✅ met' : '❌ not met']);
+  for (const t of result.targets) summary.push([suite.id.toUpperCase(), t.name, t.measured, t.met === undefined ? '—' : t.met ? '✅ met' : '❌ not met']);
   if (result.targets.length === 0) summary.push([suite.id.toUpperCase(), '(reported, no target)', result.headline.join('; '), '—']);
 }
 

@@ -14,18 +14,18 @@ export function parseTimestampedDigests(
   let timestamp = '';
   let timestamps = 0;
   const digests: Buffer[] = [];
-  // Walks the elements in place rather than splitting the header: this runs on every request.
+  // Walks the elements in place rather than splitting the header, and compares keys where they stand:
+  // this runs on every request, and each slice is a new string.
   for (let start = 0; start <= header.length;) {
     const separator = header.indexOf(layout.separator, start);
     const end = separator < 0 ? header.length : separator;
     const eq = header.indexOf('=', start);
     if (eq <= start || eq >= end) return reject(401, ERROR_CODES.MALFORMED_SIGNATURE, `${headerName} has an element without a key`);
-    const key = header.slice(start, eq).trim();
-    if (key === layout.timestampKey) {
-      timestamp = header.slice(eq + 1, end).trim();
+    if (keyIs(header, start, eq, layout.timestampKey)) {
+      timestamp = trimmed(header, eq + 1, end);
       timestamps++;
-    } else if (key === layout.signatureKey) {
-      const digest = decodeHex(header.slice(eq + 1, end).trim());
+    } else if (keyIs(header, start, eq, layout.signatureKey)) {
+      const digest = decodeHex(trimmed(header, eq + 1, end));
       if (digest?.length === 32) digests.push(digest);
     }
     start = end + layout.separator.length;
@@ -33,6 +33,29 @@ export function parseTimestampedDigests(
   if (timestamps !== 1) return reject(401, ERROR_CODES.MALFORMED_SIGNATURE, `${headerName} must carry exactly one ${layout.timestampKey}=`);
   if (digests.length === 0) return reject(401, ERROR_CODES.MALFORMED_SIGNATURE, `${headerName} carries no well-formed ${layout.signatureKey} signature`);
   return { timestamp, digests };
+}
+
+/** Whether `text[start, end)`, trimmed as `String.prototype.trim` does, is `key`. */
+function keyIs(text: string, start: number, end: number, key: string): boolean {
+  if (end - start === key.length && text.startsWith(key, start)) return true;
+  return !isTrimmed(text, start, end) && text.slice(start, end).trim() === key;
+}
+
+/** `text[start, end)` trimmed as `String.prototype.trim` does, sliced once when there is nothing to trim. */
+function trimmed(text: string, start: number, end: number): string {
+  return isTrimmed(text, start, end) ? text.slice(start, end) : text.slice(start, end).trim();
+}
+
+/**
+ * Whether `trim()` would leave `text[start, end)` as it is: its first and last characters are printable
+ * ASCII other than the space (every character `trim()` removes is a space, a control or beyond ASCII).
+ */
+function isTrimmed(text: string, start: number, end: number): boolean {
+  return end > start && isPrintableAscii(text.charCodeAt(start)) && isPrintableAscii(text.charCodeAt(end - 1));
+}
+
+function isPrintableAscii(code: number): boolean {
+  return code > 0x20 && code < 0x7f;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { ERROR_CODES } from '../../shared/contract';
-import { anyMatches, decodeHex, hmac, SignedContent, type HmacAlgorithm } from '../crypto';
+import { decodeHex, macMatches, SignedContent, type HmacAlgorithm } from '../crypto';
 import { isRejection, reject, type SignatureScheme } from './types';
 import { parseForm, parseJsonBody, readString } from '../payload';
 
@@ -43,8 +43,7 @@ export const githubScheme: SignatureScheme<GitHubOptions> = {
     if (signature === undefined) return reject(401, ERROR_CODES.MISSING_SIGNATURE, `missing ${SHA256_HEADER} header`);
     if (signature.digest === undefined) return reject(401, ERROR_CODES.MALFORMED_SIGNATURE, `signature is not ${signature.algorithm}=<hex>`);
 
-    const expected = context.secrets.map((secret) => hmac(signature.algorithm, secret, request.body));
-    if (!anyMatches(expected, [signature.digest])) return reject(401, ERROR_CODES.BAD_SIGNATURE, 'signature does not match');
+    if (!macMatches(signature.algorithm, context.secrets, [signature.digest], request.body)) return reject(401, ERROR_CODES.BAD_SIGNATURE, 'signature does not match');
 
     const id = request.header(DELIVERY_HEADER);
     if (!id) return reject(400, ERROR_CODES.MISSING_EVENT_ID, `missing ${DELIVERY_HEADER} header`);
@@ -61,7 +60,7 @@ export const githubScheme: SignatureScheme<GitHubOptions> = {
         payload: parsed.value,
         groupKey: readString(parsed.value, 'repository.full_name') ?? readString(parsed.value, 'organization.login'),
         signedContent: SignedContent.of(request.body),
-        ...(form ? { jsonField: FORM_FIELD } : {}),
+        jsonField: form ? FORM_FIELD : undefined,
       },
     };
   },

@@ -1,5 +1,5 @@
 import { ERROR_CODES } from '../../shared/contract';
-import { anyMatches, decodeBase64Loose, decodeHex, hmac, SignedContent, type HmacAlgorithm } from '../crypto';
+import { decodeBase64Loose, decodeHex, macMatches, SignedContent, type HmacAlgorithm } from '../crypto';
 import { checkWindow, parseEpoch } from '../timestamps';
 import { isRejection, reject, type InboundRequest, type SignatureScheme, type Verdict } from './types';
 import { parseJsonBody, readString } from '../payload';
@@ -59,8 +59,7 @@ export const hmacScheme: SignatureScheme<HmacOptions> = {
     }
 
     const [before, after] = splitLayout(layoutOf(options), timestamp);
-    const expected = context.secrets.map((secret) => hmac(options.algorithm, secret, before, request.body, after));
-    if (!anyMatches(expected, candidates)) return reject(401, ERROR_CODES.BAD_SIGNATURE, 'signature does not match');
+    if (!macMatches(options.algorithm, context.secrets, candidates, before, request.body, after)) return reject(401, ERROR_CODES.BAD_SIGNATURE, 'signature does not match');
 
     const parsed = needsBody(options) ? parseJsonBody(request.body) : { value: undefined };
     if (isRejection(parsed)) return parsed;

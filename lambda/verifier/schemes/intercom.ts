@@ -1,5 +1,5 @@
 import { ERROR_CODES } from '../../shared/contract';
-import { anyMatches, decodeHex, hmac } from '../crypto';
+import { decodeHex, macMatches } from '../crypto';
 import { reject, type SignatureScheme } from './types';
 import { jsonEvent } from '../payload';
 
@@ -25,8 +25,7 @@ export const intercomScheme: SignatureScheme<IntercomOptions> = {
     const digest = header.startsWith(PREFIX) ? decodeHex(header.slice(PREFIX.length)) : undefined;
     if (digest?.length !== 20) return reject(401, ERROR_CODES.MALFORMED_SIGNATURE, `${HEADER} is not sha1=<40 hex digits>`);
 
-    const expected = context.secrets.map((secret) => hmac('sha1', secret, request.body));
-    if (!anyMatches(expected, [digest])) return reject(401, ERROR_CODES.BAD_SIGNATURE, 'signature does not match');
+    if (!macMatches('sha1', context.secrets, [digest], request.body)) return reject(401, ERROR_CODES.BAD_SIGNATURE, 'signature does not match');
 
     return jsonEvent(request.body, { id: 'id', type: 'topic', groupKey: ['data.item.id', 'app_id'] });
   },

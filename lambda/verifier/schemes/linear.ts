@@ -1,5 +1,5 @@
 import { ERROR_CODES } from '../../shared/contract';
-import { anyMatches, decodeHex, hmac, SignedContent } from '../crypto';
+import { decodeHex, macMatches, SignedContent } from '../crypto';
 import { checkWindow } from '../timestamps';
 import { isRejection, reject, type SignatureScheme } from './types';
 import { missingEventId, parseJsonBody, readPath, readString } from '../payload';
@@ -40,8 +40,7 @@ export const linearScheme: SignatureScheme<LinearOptions> = {
     const digest = decodeHex(header.trim());
     if (digest?.length !== 32) return reject(401, ERROR_CODES.MALFORMED_SIGNATURE, `${HEADER} is not 64 hex digits`);
 
-    const expected = context.secrets.map((secret) => hmac('sha256', secret, request.body));
-    if (!anyMatches(expected, [digest])) return reject(401, ERROR_CODES.BAD_SIGNATURE, 'signature does not match');
+    if (!macMatches('sha256', context.secrets, [digest], request.body)) return reject(401, ERROR_CODES.BAD_SIGNATURE, 'signature does not match');
 
     const parsed = parseJsonBody(request.body);
     if (isRejection(parsed)) return parsed;

@@ -1,5 +1,5 @@
 import { ERROR_CODES } from '../../shared/contract';
-import { anyMatches, decodeHex, hmac, SignedContent } from '../crypto';
+import { decodeHex, macMatches, SignedContent } from '../crypto';
 import { isRejection, reject, type SignatureScheme } from './types';
 import { verifySecondsTimestamp } from '../timestamps';
 import { missingEventId, parseJsonBody, readPath, readString } from '../payload';
@@ -49,8 +49,7 @@ export const mailgunScheme: SignatureScheme<MailgunOptions> = {
     const checked = verifySecondsTimestamp(timestamp, context.nowMs, context.toleranceSeconds);
     if (isRejection(checked)) return checked;
 
-    const expected = context.secrets.map((secret) => hmac('sha256', secret, timestamp, token));
-    if (!anyMatches(expected, [digest])) return reject(401, ERROR_CODES.BAD_SIGNATURE, 'signature does not match');
+    if (!macMatches('sha256', context.secrets, [digest], timestamp, token)) return reject(401, ERROR_CODES.BAD_SIGNATURE, 'signature does not match');
 
     const body = parsed.value;
     const id = readString(body, 'event-data.id');

@@ -1,5 +1,5 @@
 import { ERROR_CODES } from '../../shared/contract';
-import { anyMatches, hmac } from '../crypto';
+import { macMatches } from '../crypto';
 import { isRejection, reject, type SignatureScheme } from './types';
 import { parseTimestampedDigests } from '../signature-headers';
 import { verifySecondsTimestamp } from '../timestamps';
@@ -31,8 +31,7 @@ export const paddleScheme: SignatureScheme<PaddleOptions> = {
     const timestamp = verifySecondsTimestamp(parsedHeader.timestamp, context.nowMs, context.toleranceSeconds);
     if (isRejection(timestamp)) return timestamp;
 
-    const expected = context.secrets.map((secret) => hmac('sha256', secret, `${parsedHeader.timestamp}:`, request.body));
-    if (!anyMatches(expected, parsedHeader.digests)) return reject(401, ERROR_CODES.BAD_SIGNATURE, 'no h1 signature matches');
+    if (!macMatches('sha256', context.secrets, parsedHeader.digests, `${parsedHeader.timestamp}:`, request.body)) return reject(401, ERROR_CODES.BAD_SIGNATURE, 'no h1 signature matches');
 
     return jsonEvent(request.body, { id: 'event_id', type: 'event_type', groupKey: ['data.customer_id', 'data.id'] });
   },

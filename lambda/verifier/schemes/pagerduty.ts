@@ -1,5 +1,5 @@
 import { ERROR_CODES } from '../../shared/contract';
-import { anyMatches, decodeHex, hmac } from '../crypto';
+import { decodeHex, macMatches } from '../crypto';
 import { reject, type SignatureScheme } from './types';
 import { jsonEvent } from '../payload';
 
@@ -34,8 +34,7 @@ export const pagerdutyScheme: SignatureScheme<PagerDutyOptions> = {
     }
     if (signatures.length === 0) return reject(401, ERROR_CODES.MALFORMED_SIGNATURE, `${HEADER} carries no well-formed v1 signature`);
 
-    const expected = context.secrets.map((secret) => hmac('sha256', secret, request.body));
-    if (!anyMatches(expected, signatures)) return reject(401, ERROR_CODES.BAD_SIGNATURE, 'no v1 signature matches');
+    if (!macMatches('sha256', context.secrets, signatures, request.body)) return reject(401, ERROR_CODES.BAD_SIGNATURE, 'no v1 signature matches');
 
     return jsonEvent(request.body, { id: 'event.id', type: 'event.event_type', groupKey: ['event.data.id'] });
   },

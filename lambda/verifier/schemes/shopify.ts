@@ -1,5 +1,5 @@
 import { ERROR_CODES } from '../../shared/contract';
-import { anyMatches, decodeBase64, hmac, SignedContent } from '../crypto';
+import { decodeBase64, macMatches, SignedContent } from '../crypto';
 import { isRejection, reject, type InboundRequest, type SignatureScheme } from './types';
 import { parseJsonBody } from '../payload';
 
@@ -82,8 +82,7 @@ export const shopifyScheme: SignatureScheme<ShopifyOptions> = {
       .filter((digest): digest is Buffer => digest?.length === 32);
     if (candidates.length === 0) return reject(401, ERROR_CODES.MALFORMED_SIGNATURE, 'signature is not the base64 of a SHA-256 digest');
 
-    const expected = context.secrets.map((secret) => hmac('sha256', secret, request.body));
-    if (!anyMatches(expected, candidates)) return reject(401, ERROR_CODES.BAD_SIGNATURE, 'signature does not match');
+    if (!macMatches('sha256', context.secrets, candidates, request.body)) return reject(401, ERROR_CODES.BAD_SIGNATURE, 'signature does not match');
 
     const style = styles[0];
     const id = headerValue(request, style.eventId) ?? headerValue(request, style.webhookId);

@@ -1,5 +1,5 @@
 import { ERROR_CODES } from '../../shared/contract';
-import { anyMatches, decodeBase64, hmac } from '../crypto';
+import { decodeBase64, macMatches } from '../crypto';
 import { reject, type SignatureScheme } from './types';
 import { jsonEvent } from '../payload';
 
@@ -34,8 +34,7 @@ export const squareScheme: SignatureScheme<SquareOptions> = {
     if (digest?.length !== 32) return reject(401, ERROR_CODES.MALFORMED_SIGNATURE, `${HEADER} is not the base64 of a SHA-256 digest`);
 
     const url = options.notificationUrl ?? request.url;
-    const expected = context.secrets.map((secret) => hmac('sha256', secret, url, request.body));
-    if (!anyMatches(expected, [digest])) return reject(401, ERROR_CODES.BAD_SIGNATURE, 'signature does not match');
+    if (!macMatches('sha256', context.secrets, [digest], url, request.body)) return reject(401, ERROR_CODES.BAD_SIGNATURE, 'signature does not match');
 
     return jsonEvent(request.body, { id: 'event_id', type: 'type', groupKey: ['data.id', 'merchant_id'] });
   },

@@ -1,4 +1,4 @@
-import { createSecretKey, type KeyObject } from 'node:crypto';
+import { createSecretKey } from 'node:crypto';
 import { ERROR_CODES } from '../../shared/contract';
 import { anyMatches, cachedKeyParser, decodeBase64, hmac } from '../crypto';
 import { isRejection, reject, type InboundRequest, type SignatureScheme, type Verdict, type VerificationContext } from './types';
@@ -67,10 +67,14 @@ function verify(request: InboundRequest, context: VerificationContext, configure
   if (isRejection(timestamp)) return timestamp;
 
   // An undecodable secret is a configuration mistake; it can verify nothing, so it is skipped.
-  const keys = context.secrets.map(secretKey).filter((key): key is KeyObject => key !== undefined);
-  if (keys.length === 0) return reject(401, ERROR_CODES.BAD_SIGNATURE, 'no configured secret is a whsec_<base64> key');
   const signedPrefix = `${messageId}.${rawTimestamp}.`;
-  const expected = keys.map((key) => hmac('sha256', key, signedPrefix, request.body));
+  // One loop, one array: this runs on every request, and each intermediate array is garbage.
+  const expected: Buffer[] = [];
+  for (const secret of context.secrets) {
+    const key = secretKey(secret);
+    if (key !== undefined) expected.push(hmac('sha256', key, signedPrefix, request.body));
+  }
+  if (expected.length === 0) return reject(401, ERROR_CODES.BAD_SIGNATURE, 'no configured secret is a whsec_<base64> key');
   if (!anyMatches(expected, signatures)) return reject(401, ERROR_CODES.BAD_SIGNATURE, 'no v1 signature matches');
 
   const parsed = parseJsonBody(request.body);

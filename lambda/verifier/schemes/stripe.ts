@@ -1,5 +1,5 @@
 import { ERROR_CODES } from '../../shared/contract';
-import { anyMatches, hmac } from '../crypto';
+import { macMatches } from '../crypto';
 import { isRejection, reject, type SignatureScheme } from './types';
 import { parseTimestampedDigests } from '../signature-headers';
 import { verifySecondsTimestamp } from '../timestamps';
@@ -29,8 +29,7 @@ export const stripeScheme: SignatureScheme<StripeOptions> = {
     if (isRejection(timestamp)) return timestamp;
 
     const signedPrefix = `${parsedHeader.timestamp}.`;
-    const expected = context.secrets.map((secret) => hmac('sha256', secret, signedPrefix, request.body));
-    if (!anyMatches(expected, parsedHeader.digests)) return reject(401, ERROR_CODES.BAD_SIGNATURE, 'no v1 signature matches');
+    if (!macMatches('sha256', context.secrets, parsedHeader.digests, signedPrefix, request.body)) return reject(401, ERROR_CODES.BAD_SIGNATURE, 'no v1 signature matches');
 
     return jsonEvent(request.body, { id: 'id', type: 'type', groupKey: ['data.object.customer', 'account'] });
   },

@@ -1,6 +1,6 @@
 import { hash } from 'node:crypto';
 import { ERROR_CODES } from '../../shared/contract';
-import { anyMatches, constantTimeEqual, decodeBase64, decodeHex, hmac, SignedContent, type HmacAlgorithm } from '../crypto';
+import { constantTimeEqual, decodeBase64, decodeHex, macMatches, SignedContent, type HmacAlgorithm } from '../crypto';
 import { isRejection, reject, type SignatureScheme } from './types';
 import { decodeForm, parseJsonBody, readString, setOwnProperty, type DecodedForm, type FormField } from '../payload';
 import { legacyIdText, parameterEnd, signedString, signingOrder } from './twilio-params';
@@ -76,7 +76,7 @@ export const twilioScheme: SignatureScheme<TwilioOptions> = {
     // a variant every active secret is still compared in constant time.
     const signedUrl = firstSignedUrl(request.url, (url) => {
       const parts = signedParts(url);
-      return anyMatches(context.secrets.map((secret) => hmac(algorithm, secret, ...parts)), [digest]);
+      return macMatches(algorithm, context.secrets, [digest], ...parts);
     });
     if (signedUrl === undefined) return reject(401, ERROR_CODES.BAD_SIGNATURE, 'signature does not match');
     if (bodyHash !== null) {

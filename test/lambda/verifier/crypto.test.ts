@@ -1,5 +1,6 @@
-import { createHash, createHmac, createSecretKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
-import { anyKeyVerifies, anyMatches, cachedKeyParser, constantTimeEqual, decodeBase64, decodeBase64Loose, decodeHex, hmac, hmacKey, ONE_SHOT_COPY_LIMIT, signedContentKey } from '../../../lambda/verifier/crypto';
+import { createHash, createHmac, createSecretKey, generateKeyPairSync, sign, type KeyObject, type timingSafeEqual } from 'node:crypto';
+import fc from 'fast-check';
+import { anyKeyVerifies, anyMatches, cachedKeyParser, constantTimeEqual, decodeBase64, decodeBase64Loose, decodeHex, hmac, hmacKey, macMatches, ONE_SHOT_COPY_LIMIT, signedContentKey } from '../../../lambda/verifier/crypto';
 
 const bytes = (...values: number[]) => Buffer.from(values);
 
@@ -64,6 +65,55 @@ describe('constantTimeEqual / anyMatches', () => {
     expect(anyMatches([a, b], [Buffer.alloc(20), Buffer.from(b)])).toBe(true);
     expect(anyMatches([a], [Buffer.alloc(20), b])).toBe(false);
     expect(anyMatches([], [a])).toBe(false);
+  });
+});
+
+describe('macMatches', () => {
+  const mac = (key: string, ...parts: string[]) => {
+    const h = createHmac('sha256', key);
+    for (const part of parts) h.update(part);
+    return h.digest();
+  };
+
+  test('agrees with "any key\'s HMAC of the parts equals any candidate" (property)', () => {
+    fc.assert(fc.property(
+      fc.array(fc.string(), { maxLength: 3 }),
+      fc.array(fc.string({ minLength: 1 }), { minLength: 1, maxLength: 3 }),
+      fc.array(fc.oneof(fc.nat(), fc.constant(-1)), { maxLength: 3 }),
+      fc.array(fc.uint8Array({ minLength: 32, maxLength: 32 }), { maxLength: 2 }),
+      (parts, keys, pick, noise) => {
+        // Candidates: some keys' true MACs (by index), a truncated MAC, and random digests.
+        const candidates = [
+          ...pick.map((i) => (i < 0 ? mac(keys[0], ...parts).subarray(0, 31) : mac(keys[i % keys.length], ...parts))),
+          ...noise.map((bytes) => Buffer.from(bytes)),
+        ];
+        const expected = keys.some((key) => candidates.some((candidate) => candidate.equals(mac(key, ...parts))));
+        expect(macMatches('sha256', keys, candidates, ...parts)).toBe(expected);
+      },
+    ));
+  });
+
+  test('the parts are concatenated: any split of the same bytes gives the same answer', () => {
+    const digest = mac('k', 'ab.c', 'body');
+    expect(macMatches('sha256', ['k'], [digest], 'a', Buffer.from('b.'), 'cbo', 'dy')).toBe(true);
+    expect(macMatches('sha256', ['k'], [digest], 'ab.', 'cbody!')).toBe(false);
+  });
+
+  test('compares every key\'s MAC with every candidate, even after a match (no early exit)', () => {
+    // The module object the verifier's crypto.ts calls through (a namespace import's bindings cannot be spied on).
+    const spy = jest.spyOn(require('node:crypto') as { timingSafeEqual: typeof timingSafeEqual }, 'timingSafeEqual');
+    try {
+      const digest = mac('second', 'x');
+      expect(macMatches('sha256', ['first', 'second', 'third'], [digest, Buffer.alloc(32)], 'x')).toBe(true);
+      expect(spy).toHaveBeenCalledTimes(6);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  test('no keys, no candidates: no match', () => {
+    expect(macMatches('sha256', [], [mac('k', 'x')], 'x')).toBe(false);
+    expect(macMatches('sha256', ['k'], [], 'x')).toBe(false);
   });
 });
 

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { decodeForm, decodeFormAsUrlSearchParams, decodeUtf8, decodeWellFormedForm, needsJsonEscape, parseForm, setOwnProperty, TEXT_SLICE_LIMIT, type DecodedForm } from '../../../lambda/verifier/payload';
+import { isRejection } from '../../../lambda/verifier/schemes/types';
+import { decodeForm, decodeFormAsUrlSearchParams, decodeUtf8, decodeWellFormedForm, MAX_JSON_DEPTH, needsJsonEscape, parseForm, parseJsonBody, setOwnProperty, TEXT_SLICE_LIMIT, type DecodedForm } from '../../../lambda/verifier/payload';
 
 /** The fields as name/value pairs, checking on the way that each field's bytes are exactly its text's UTF-8. */
 function pairs(form: DecodedForm | undefined): [string, string][] | undefined {
@@ -24,6 +25,36 @@ describe('decodeUtf8', () => {
     ['an encoded surrogate', [0xed, 0xa0, 0x80]],
   ])('refuses %s', (_case, bytes) => {
     expect(decodeUtf8(Buffer.from(bytes))).toBeUndefined();
+  });
+});
+
+describe('parseJsonBody: nesting depth', () => {
+  /** `levels` containers, outermost first, alternating objects and arrays as `kinds` says. */
+  const nested = (levels: number, kinds: 'arrays' | 'objects' | 'mixed', innermost = '1') => {
+    let text = innermost;
+    for (let level = levels; level >= 1; level--) {
+      const array = kinds === 'arrays' || (kinds === 'mixed' && level % 2 === 0);
+      text = array ? `[0,${text},"x"]` : `{"a":1,"b":${text},"c":null}`;
+    }
+    return Buffer.from(text, 'utf8');
+  };
+
+  test.each(['arrays', 'objects', 'mixed'] as const)('accepts exactly %s nested to the limit and refuses one level more', (kinds) => {
+    expect(isRejection(parseJsonBody(nested(MAX_JSON_DEPTH, kinds)))).toBe(false);
+    const refused = parseJsonBody(nested(MAX_JSON_DEPTH + 1, kinds));
+    expect(isRejection(refused) && refused.detail).toBe(`body is JSON nested more than ${MAX_JSON_DEPTH} levels deep`);
+  });
+
+  test('counts the deepest branch, not the first one, and an empty container as a level', () => {
+    const deepLast = `{"shallow":[1],"deep":${nested(MAX_JSON_DEPTH - 1, 'mixed', '{}').toString('utf8')}}`;
+    expect(isRejection(parseJsonBody(Buffer.from(deepLast, 'utf8')))).toBe(true);
+    const atLimit = `{"shallow":[1],"deep":${nested(MAX_JSON_DEPTH - 1, 'mixed').toString('utf8')}}`;
+    expect(isRejection(parseJsonBody(Buffer.from(atLimit, 'utf8')))).toBe(false);
+  });
+
+  test('a key named __proto__ is data and is walked like any other', () => {
+    const text = `{"__proto__":${nested(MAX_JSON_DEPTH, 'arrays').toString('utf8')}}`;
+    expect(isRejection(parseJsonBody(Buffer.from(text, 'utf8')))).toBe(true);
   });
 });
 

@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import fc from 'fast-check';
 import { parseTimestampedDigests, verifyV0Signature } from '../../../lambda/verifier/signature-headers';
 import { context, inbound } from '../../support/requests';
 
@@ -27,6 +28,40 @@ describe('parseTimestampedDigests', () => {
     ['around values', `t= ${NOW_S} ,v1= ${hex32(1)} `],
   ])('trims spaces %s', (_name, header) => {
     expect(parse(header)).toEqual({ timestamp: String(NOW_S), digests: [Buffer.alloc(32, 1)] });
+  });
+
+  test('reads every header as splitting it and trimming each key and value would (property)', () => {
+    /** The plain reading the parser must agree with: split on the separator, then on the first "=", trim both sides. */
+    const reference = (header: string, layout: typeof stripe) => {
+      let timestamp = '';
+      let timestamps = 0;
+      const digests: Buffer[] = [];
+      for (const element of header.split(layout.separator)) {
+        const eq = element.indexOf('=');
+        if (eq <= 0) return malformed('Stripe-Signature has an element without a key');
+        const key = element.slice(0, eq).trim();
+        const value = element.slice(eq + 1).trim();
+        if (key === layout.timestampKey) {
+          timestamp = value;
+          timestamps++;
+        } else if (key === layout.signatureKey && /^[0-9a-f]{64}$/i.test(value)) {
+          digests.push(Buffer.from(value, 'hex'));
+        }
+      }
+      if (timestamps !== 1) return malformed(`Stripe-Signature must carry exactly one ${layout.timestampKey}=`);
+      if (digests.length === 0) return malformed(`Stripe-Signature carries no well-formed ${layout.signatureKey} signature`);
+      return { timestamp, digests };
+    };
+    // Whitespace trim() removes (ASCII, Unicode, the BOM) and characters it keeps, around the pieces a header is made of.
+    const space = fc.constantFrom('', ' ', '\t', '\u00a0', '\ufeff', '\u2028', '\u3000', '\u0085', 'x');
+    const piece = fc.constantFrom('t', 'v1', 'v0', 'ts', 'h1', String(NOW_S), hex32(1), hex32(2).toUpperCase(), 'ab', '=', '');
+    const element = fc.tuple(space, piece, space, fc.constantFrom('=', ''), space, piece, space).map((parts) => parts.join(''));
+    for (const layout of [stripe, paddle]) {
+      fc.assert(fc.property(fc.array(element, { minLength: 1, maxLength: 4 }), (elements) => {
+        const header = elements.join(layout.separator);
+        expect(parseTimestampedDigests(header, 'Stripe-Signature', layout)).toEqual(reference(header, layout));
+      }), { numRuns: 2000 });
+    }
   });
 
   test('reads the last element up to the end of the header, and a value may contain "="', () => {
