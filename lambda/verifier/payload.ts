@@ -29,7 +29,7 @@ export function parseJsonBody(body: Buffer): { readonly value: unknown } | Rejec
  * parsed value, after JSON.parse (which parses any depth without recursion): visiting only objects and
  * arrays costs a fraction of scanning every character of the text first. The recursion stops one
  * level past `limit`, so however deep the body nests, the stack holds at most `limit + 1` frames;
- * walking in place (an index loop, `for…in`) allocates nothing, where collecting each object's values
+ * walking in place (an index loop, `for…in` over own keys) allocates nothing, where collecting each object's values
  * into an array made the walk 2× slower on a large body (BENCHMARKS.md, B1).
  */
 function nestsDeeperThan(value: unknown, limit: number, level = 1): boolean {
@@ -39,8 +39,12 @@ function nestsDeeperThan(value: unknown, limit: number, level = 1): boolean {
     for (let i = 0; i < value.length; i++) if (nestsDeeperThan(value[i], limit, level + 1)) return true;
     return false;
   }
-  // JSON.parse makes plain objects: every enumerable key `for…in` visits is the object's own.
-  for (const key in value) if (nestsDeeperThan((value as Record<string, unknown>)[key], limit, level + 1)) return true;
+  for (const key in value) {
+    // Own keys only: JSON.parse makes only own properties, and an enumerable property some other code
+    // put on Object.prototype must not be walked (a self-referencing one would read as infinitely deep).
+    if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
+    if (nestsDeeperThan((value as Record<string, unknown>)[key], limit, level + 1)) return true;
+  }
   return false;
 }
 

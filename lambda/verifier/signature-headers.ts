@@ -37,8 +37,8 @@ export function parseTimestampedDigests(
 
 /** Whether `text[start, end)`, trimmed as `String.prototype.trim` does, is `key`. */
 function keyIs(text: string, start: number, end: number, key: string): boolean {
-  if (end - start === key.length && text.startsWith(key, start)) return true;
-  return !isTrimmed(text, start, end) && text.slice(start, end).trim() === key;
+  if (isTrimmed(text, start, end)) return end - start === key.length && text.startsWith(key, start);
+  return text.slice(start, end).trim() === key;
 }
 
 /** `text[start, end)` trimmed as `String.prototype.trim` does, sliced once when there is nothing to trim. */

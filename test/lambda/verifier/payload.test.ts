@@ -52,6 +52,19 @@ describe('parseJsonBody: nesting depth', () => {
     expect(isRejection(parseJsonBody(Buffer.from(atLimit, 'utf8')))).toBe(false);
   });
 
+  test('walks own keys only: an enumerable property put on Object.prototype is not part of the body', () => {
+    const prototype = Object.prototype as Record<string, unknown>;
+    // A self-referencing object: walked as if the body held it, it would read as infinitely deep.
+    const loop: Record<string, unknown> = {};
+    loop.again = loop;
+    prototype.polluted = loop;
+    try {
+      expect(parseJsonBody(Buffer.from('{"a":{"b":[{}]}}', 'utf8'))).toEqual({ value: { a: { b: [{}] } } });
+    } finally {
+      delete prototype.polluted;
+    }
+  });
+
   test('a key named __proto__ is data and is walked like any other', () => {
     const text = `{"__proto__":${nested(MAX_JSON_DEPTH, 'arrays').toString('utf8')}}`;
     expect(isRejection(parseJsonBody(Buffer.from(text, 'utf8')))).toBe(true);

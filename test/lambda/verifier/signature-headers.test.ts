@@ -64,6 +64,11 @@ describe('parseTimestampedDigests', () => {
     }
   });
 
+  test('a layout key is compared with the trimmed key, even where the header has it verbatim', () => {
+    // Only a trimmed key can match: " t" never equals a trimmed element key.
+    expect(parseTimestampedDigests(` t=1,v1=${hex32(1)}`, 'X', { separator: ',', timestampKey: ' t', signatureKey: 'v1' })).toEqual(malformed('X must carry exactly one  t='));
+  });
+
   test('reads the last element up to the end of the header, and a value may contain "="', () => {
     expect(parse(`v1=${hex32(1)},t=${NOW_S}`)).toEqual({ timestamp: String(NOW_S), digests: [Buffer.alloc(32, 1)] });
     expect(parse(`t=1=2,v1=${hex32(1)}`)).toEqual({ timestamp: '1=2', digests: [Buffer.alloc(32, 1)] });
