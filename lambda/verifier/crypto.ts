@@ -148,10 +148,10 @@ export function signedContentKey(...parts: readonly (string | Buffer)[]): string
   return digest.digest('hex');
 }
 
-const isNotEmpty = (part: string | Buffer) => part.length > 0;
-
 /** See {@link signedContentKey}. */
 export const ONE_SHOT_COPY_LIMIT = 64 * 1024;
+
+const isNotEmpty = (part: string | Buffer) => part.length > 0;
 
 /**
  * The exact bytes a signature covers, named by {@link signedContentKey} when a content claim needs the

@@ -28,9 +28,9 @@ export function parseJsonBody(body: Buffer): { readonly value: unknown } | Rejec
  * Whether objects and arrays nest deeper than `limit` (the outermost one is level 1). Checked on the
  * parsed value, after JSON.parse (which parses any depth without recursion): visiting only objects and
  * arrays costs a fraction of scanning every character of the text first. The recursion stops one
- * level past `limit`, so however deep the body nests, the stack holds at most `limit + 1` frames;
- * walking in place (an index loop, `for…in` over own keys) allocates nothing, where collecting each object's values
- * into an array made the walk 2× slower on a large body (BENCHMARKS.md, B1).
+ * level past `limit`, so however deep the body nests, the stack holds at most `limit + 1` frames.
+ * Walking in place (an index loop, `for…in` over own keys) allocates nothing; collecting each
+ * object's values into an array made the walk 2× slower on a large body (BENCHMARKS.md, B1).
  */
 function nestsDeeperThan(value: unknown, limit: number, level = 1): boolean {
   if (typeof value !== 'object' || value === null) return false;
